@@ -1,0 +1,56 @@
+# Jointly: `make run` serves the app on SQLite, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-postgres lint format serve install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the requirement files change.
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) statements import --if-empty
+	PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+# The same suite against PostgreSQL (CI runs this after `make test`).
+test-postgres: install-dev
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Production: gunicorn against DATABASE_URL, workers from WEB_CONCURRENCY.
+serve: install
+	$(FLASK) db upgrade
+	$(FLASK) statements import --if-empty
+	$(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

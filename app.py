@@ -1,0 +1,125 @@
+"""Jointly: the composition root. `flask --app app` finds `create_app`."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from extensions import csrf, db, login_manager, mail, migrate
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "PORT": 5000,
+    "BASE_URL": None,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_DEFAULT_SENDER": "Jointly <no-reply@jointly.invalid>",
+    "MAIL_SUPPRESS_SEND": False,
+    "MODERATOR_SESSION_HOURS": 8,
+    "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
+}
+
+
+def _coerce(raw: str, default):
+    """Environment values are strings; give them the type of their default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def _settings_from_environment() -> dict:
+    """Read each known config key from an environment variable of the same name."""
+    found = {}
+    for key, default in DEFAULTS.items():
+        if key in os.environ:
+            found[key] = _coerce(os.environ[key], default)
+    return found
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Generate a secret key once per install and keep it beside the database."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        # A cached statement page keeps its form; the token must live as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.config.update(_settings_from_environment())
+    if test_config:
+        app.config.update(test_config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    mail.init_app(app)
+
+    from views import auth, errors, moderation, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(auth.bp)
+    errors.register(app)
+    # make url_for('index') == url_for('public.index')
+    app.add_url_rule("/", endpoint="index")
+
+    import cli
+
+    cli.register(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Fill the settings that depend on others or on the instance folder."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    database_url = app.config["DATABASE_URL"] or (
+        "sqlite:///" + os.path.join(app.instance_path, "jointly.sqlite3")
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    if not app.config["BASE_URL"]:
+        app.config["BASE_URL"] = f"http://127.0.0.1:{app.config['PORT']}"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["MODERATOR_SESSION_HOURS"])
+    if app.config["BASE_URL"].startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record):
+    """SQLite needs WAL for concurrent readers, enforced foreign keys and patience when busy."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

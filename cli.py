@@ -1,0 +1,75 @@
+"""Command-line tools: `flask --app app statements ...`, `flask --app app moderators ...`."""
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from domain import RuleError
+from domain.statements import import_statement
+from extensions import db
+from models import Moderator, Role, Statement
+
+statements_cli = AppGroup("statements", help="Import and list statements.")
+moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
+
+
+@statements_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--slug", help="Address of the statement (default: file name without its date).")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database has any statement.")
+def import_command(path: Path | None, slug: str | None, if_empty: bool):
+    """Import a statement file (Markdown with a numbered endorser list); safe to repeat."""
+    if if_empty and db.session.scalar(sa.select(sa.func.count(Statement.id))):
+        click.echo("The database already has statements; nothing imported.")
+        return
+    path = path or Path(current_app.root_path) / current_app.config["DEFAULT_STATEMENT_FILE"]
+    try:
+        statement, added = import_statement(path, slug)
+        db.session.commit()
+    except RuleError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error}. Nothing was imported.") from error
+    click.echo(f"{statement.slug}: {added} endorsement(s) added.")
+
+
+@statements_cli.command("list")
+def list_command():
+    """Show every statement with its status."""
+    for statement in db.session.scalars(sa.select(Statement).order_by(Statement.id)):
+        click.echo(f"{statement.slug}\t{statement.status}\t{statement.title}")
+
+
+@moderators_cli.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Give the admin role (manages moderators and statements).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_moderator(email: str, admin: bool, password_stdin: bool):
+    """Create a moderator account (or reset the password of an existing one)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("Give an email address.", param_hint="EMAIL")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.ClickException("The password must have at least 10 characters.")
+    moderator = db.session.scalar(Moderator.select_by_email(email))
+    created = moderator is None
+    if created:
+        moderator = Moderator(email=email)
+        db.session.add(moderator)
+    moderator.role = Role.ADMIN if admin else (moderator.role or Role.MODERATOR)
+    moderator.active = True
+    moderator.set_password(password)
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} {moderator.role} {email}.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(statements_cli)
+    app.cli.add_command(moderators_cli)

@@ -1,0 +1,176 @@
+"""Where an endorsement's life is decided: submit, approve, reject, edit, withdraw."""
+
+from sqlalchemy.exc import IntegrityError
+
+from domain import RuleError
+from domain.audit import record
+from extensions import db
+from models import Endorsement, EndorsementStatus, Statement, now_utc
+from models.endorsement import organisation_key
+
+SUBMITTED_FIELDS = (
+    "organisation",
+    "acronym",
+    "location",
+    "website",
+    "contact_name",
+    "email",
+    "phone",
+    "message",
+    "authorised",
+)
+
+
+class SignonClosed(RuleError):
+    pass
+
+
+class DuplicateEndorsement(RuleError):
+    pass
+
+
+def _touch_list(statement: Statement) -> None:
+    """Bump the list version in SQL, which also serialises concurrent approvals."""
+    statement.list_version = Statement.list_version + 1
+    db.session.flush()
+
+
+def submit(statement: Statement, data: dict, *, source: str = "web") -> Endorsement:
+    """Take a sign-on as pending; nothing is public until a moderator approves it."""
+    if not statement.accepts_signons():
+        raise SignonClosed("Sign-on for this statement is closed.")
+    fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
+    fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
+    endorsement = Endorsement(
+        statement=statement,
+        status=EndorsementStatus.PENDING,
+        source=source,
+        **fields,
+    )
+    endorsement.authorised = bool(data.get("authorised"))
+    endorsement.refresh_key()
+    db.session.add(endorsement)
+    return endorsement
+
+
+def find_approved_duplicate(endorsement: Endorsement) -> Endorsement | None:
+    query = Endorsement.select_public(endorsement.statement_id).where(
+        Endorsement.organisation_key == endorsement.organisation_key,
+        Endorsement.id != endorsement.id,
+    )
+    return db.session.scalars(query.limit(1)).first()
+
+
+def approve(endorsement: Endorsement, moderator) -> None:
+    """Publish a pending endorsement at the end of the list."""
+    if endorsement.status not in EndorsementStatus.DECIDABLE:
+        raise RuleError(f"Only a pending endorsement can be approved (this one is {endorsement.status}).")
+    duplicate = find_approved_duplicate(endorsement)
+    if duplicate:
+        raise DuplicateEndorsement(
+            f"“{duplicate.display_name}” is already in the list as number "
+            f"{public_number(duplicate)}; reject this one or edit it first."
+        )
+    before = {"status": endorsement.status}
+    _touch_list(endorsement.statement)
+    if endorsement.position is None:
+        endorsement.position = db.session.scalar(Endorsement.next_position(endorsement.statement_id))
+    endorsement.status = EndorsementStatus.APPROVED
+    _mark_decided(endorsement, moderator)
+    record(
+        "approve",
+        moderator=moderator,
+        endorsement=endorsement,
+        before=before,
+        after={"status": endorsement.status, "position": endorsement.position},
+    )
+
+
+def reject(endorsement: Endorsement, moderator, reason: str | None = None) -> None:
+    """Keep an endorsement off the list; an approved one is taken off."""
+    if endorsement.status not in (EndorsementStatus.PENDING, EndorsementStatus.APPROVED):
+        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be rejected.")
+    before = {"status": endorsement.status}
+    if endorsement.is_public:
+        _touch_list(endorsement.statement)
+    endorsement.status = EndorsementStatus.REJECTED
+    endorsement.rejection_reason = reason or None
+    _mark_decided(endorsement, moderator)
+    record(
+        "reject",
+        moderator=moderator,
+        endorsement=endorsement,
+        before=before,
+        after={"status": endorsement.status, "reason": endorsement.rejection_reason},
+    )
+
+
+def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bool:
+    """Correct the display name; returns False when nothing changed."""
+    before = endorsement.public_fields()
+    after = {name: (changes.get(name) or None) for name in Endorsement.PUBLIC_FIELDS}
+    after["organisation"] = after["organisation"] or endorsement.organisation
+    if after == before:
+        return False
+    if endorsement.is_public:
+        _touch_list(endorsement.statement)
+    for name, value in after.items():
+        setattr(endorsement, name, value)
+    endorsement.refresh_key()
+    if endorsement.is_public and find_approved_duplicate(endorsement):
+        raise DuplicateEndorsement("Another approved endorsement already has this name.")
+    record("edit", moderator=moderator, endorsement=endorsement, before=before, after=after)
+    return True
+
+
+def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) -> None:
+    """The endorser takes their name back; it leaves the public list at once."""
+    if endorsement.status not in (EndorsementStatus.PENDING, EndorsementStatus.APPROVED):
+        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be withdrawn.")
+    before = {"status": endorsement.status}
+    if endorsement.is_public:
+        _touch_list(endorsement.statement)
+    endorsement.status = EndorsementStatus.WITHDRAWN
+    endorsement.decided_at = now_utc()
+    record(
+        "withdraw",
+        moderator=moderator,
+        endorsement=endorsement,
+        before=before,
+        after={"status": endorsement.status},
+        note=note,
+    )
+
+
+def public_number(endorsement: Endorsement) -> int:
+    """The number the endorsement carries in the public list (its rank by position)."""
+    return db.session.scalar(
+        Endorsement.count_public(endorsement.statement_id).where(Endorsement.position <= endorsement.position)
+    )
+
+
+def commit_decision() -> None:
+    """Commit, turning the database's duplicate guard into a message for the moderator."""
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DuplicateEndorsement(
+            "The list changed meanwhile, or this organisation is already in it; reload and try again."
+        ) from error
+
+
+def _mark_decided(endorsement: Endorsement, moderator) -> None:
+    endorsement.decided_at = now_utc()
+    endorsement.decided_by_id = moderator.id if moderator else None
+
+
+__all__ = [
+    "approve",
+    "commit_decision",
+    "edit_public_fields",
+    "organisation_key",
+    "reject",
+    "submit",
+    "withdraw",
+]

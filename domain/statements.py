@@ -1,0 +1,168 @@
+"""Reading a statement file (Markdown with a numbered endorser list) into the database."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from domain import RuleError
+from domain.audit import record
+from extensions import db
+from models import Endorsement, EndorsementStatus, Statement, StatementStatus
+from models.endorsement import organisation_key
+
+HEADING = re.compile(r"^\s*#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
+LIST_ITEM = re.compile(r"^\s*(?P<number>\d+)[.)]\s+(?P<text>.*?)\s*$")
+TRAILING_PARENS = re.compile(r"^(?P<name>.*?)\s*\(\s*(?P<inner>[^()]*?)\s*\)\s*$")
+ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9&.\-/]+$")
+DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%Y-%m-%d", "%d %b %Y")
+
+
+class StatementFileError(RuleError):
+    def __init__(self, line_number: int, problem: str):
+        super().__init__(f"line {line_number}: {problem}")
+        self.line_number = line_number
+
+
+@dataclass
+class ParsedEndorser:
+    organisation: str
+    acronym: str | None = None
+    location: str | None = None
+
+
+@dataclass
+class ParsedStatement:
+    kicker: str
+    title: str
+    published_on: date
+    body: str
+    endorsers: list[ParsedEndorser] = field(default_factory=list)
+
+
+def parse_endorser(text: str) -> ParsedEndorser:
+    """'Name (CCHR)' carries an acronym, 'Name (Koh Kong)' a location, 'Name' neither."""
+    match = TRAILING_PARENS.match(text)
+    if not match or not match.group("name"):
+        return ParsedEndorser(" ".join(text.split()))
+    name = " ".join(match.group("name").split())
+    inner = " ".join(match.group("inner").split())
+    if not inner:
+        return ParsedEndorser(name)
+    if ACRONYM.match(inner):
+        return ParsedEndorser(name, acronym=inner)
+    return ParsedEndorser(name, location=inner)
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_statement(text: str) -> ParsedStatement:
+    """Split a statement file into its parts, naming the line of the first problem."""
+    lines = text.splitlines()
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbered:
+        raise StatementFileError(1, "the file is empty")
+    headings = []
+    while numbered and (heading := HEADING.match(numbered[0][1])):
+        headings.append(heading.group("text"))
+        numbered.pop(0)
+    if not headings:
+        raise StatementFileError(numbered[0][0], "expected a heading with the statement title")
+    if not numbered:
+        raise StatementFileError(len(lines), "expected a date line after the title")
+    date_line_number, date_line = numbered.pop(0)
+    published_on = _parse_date(date_line)
+    if published_on is None:
+        raise StatementFileError(
+            date_line_number, f"expected a date like '27 June 2024', found {date_line.strip()!r}"
+        )
+    kicker, title = (headings[0], headings[-1]) if len(headings) > 1 else ("", headings[0])
+    body_lines, endorsers = _split_body_and_list(lines, date_line_number)
+    return ParsedStatement(kicker, title, published_on, "\n".join(body_lines).strip(), endorsers)
+
+
+def _split_body_and_list(lines: list[str], date_line_number: int):
+    body, endorsers, expected = [], [], 1
+    for number, line in enumerate(lines[date_line_number:], start=date_line_number + 1):
+        item = LIST_ITEM.match(line)
+        if not endorsers and not item:
+            body.append(line)
+            continue
+        if not line.strip():
+            continue
+        if not item:
+            raise StatementFileError(
+                number,
+                f"expected a numbered endorser like '{expected}. Name (ACRONYM)', found {line.strip()!r}",
+            )
+        if int(item.group("number")) != expected:
+            raise StatementFileError(
+                number, f"expected endorser number {expected}, found {item.group('number')}"
+            )
+        if not item.group("text"):
+            raise StatementFileError(number, "the endorser has no name")
+        endorsers.append(parse_endorser(item.group("text")))
+        expected += 1
+    return body, endorsers
+
+
+def slug_from_path(path: Path) -> str:
+    """'2024-06-27-stop-reprisals.md' → 'stop-reprisals'."""
+    return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
+
+
+def import_statement(path: Path, slug: str | None = None) -> tuple[Statement, int]:
+    """Create or update the statement and add endorsers not yet on it; safe to repeat."""
+    parsed = parse_statement(Path(path).read_text(encoding="utf-8"))
+    slug = slug or slug_from_path(Path(path))
+    statement = db.session.scalar(Statement.select_by_slug(slug))
+    if statement is None:
+        statement = Statement(slug=slug, status=StatementStatus.OPEN, list_version=0)
+        db.session.add(statement)
+    for name in ("kicker", "title", "published_on", "body"):
+        if getattr(statement, name) != getattr(parsed, name):
+            setattr(statement, name, getattr(parsed, name))
+    db.session.flush()
+    added = _add_missing_endorsers(statement, parsed.endorsers)
+    if added:
+        statement.list_version = (statement.list_version or 0) + 1
+        record("import", statement=statement, after={"added": added, "file": Path(path).name})
+    return statement, added
+
+
+def _add_missing_endorsers(statement: Statement, endorsers: list[ParsedEndorser]) -> int:
+    known = set(
+        db.session.scalars(
+            db.select(Endorsement.organisation_key).where(Endorsement.statement_id == statement.id)
+        )
+    )
+    position = db.session.scalar(Endorsement.next_position(statement.id))
+    added = 0
+    for endorser in endorsers:
+        key = organisation_key(endorser.organisation, endorser.location)
+        if key in known:
+            continue
+        known.add(key)
+        db.session.add(
+            Endorsement(
+                statement=statement,
+                organisation=endorser.organisation,
+                acronym=endorser.acronym,
+                location=endorser.location,
+                organisation_key=key,
+                status=EndorsementStatus.APPROVED,
+                position=position,
+                source="import",
+                authorised=True,
+            )
+        )
+        position += 1
+        added += 1
+    return added

@@ -1,0 +1,49 @@
+"""Validators that keep names safe to publish, print and open in a spreadsheet."""
+
+import re
+import unicodedata
+
+from wtforms.validators import ValidationError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+URL_LIKE = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|org|net|info|xyz|ru|io|kh)\b)", re.I)
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def has_control_characters(text: str, allow_newlines: bool = False) -> bool:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    # Cc are control characters; Cs lone surrogates; Co private use; Cn is left alone
+    # because Khmer and other scripts gain new code points faster than Python's tables.
+    return any(unicodedata.category(ch) in {"Cc", "Cs"} and ch not in allowed for ch in text)
+
+
+class NoFormulaPrefix:
+    """A cell starting with = + - @ runs as a formula when the list is opened in a spreadsheet."""
+
+    def __call__(self, form, field):
+        if field.data and field.data.startswith(FORMULA_PREFIXES):
+            raise ValidationError("Please start with a letter or number, not = + - or @.")
+
+
+class NoUrl:
+    """Names with links in them are almost always spam."""
+
+    def __call__(self, form, field):
+        if field.data and URL_LIKE.search(field.data):
+            raise ValidationError("Please leave web addresses out of this field.")
+
+
+class NoControlCharacters:
+    def __init__(self, allow_newlines: bool = False):
+        self.allow_newlines = allow_newlines
+
+    def __call__(self, form, field):
+        if field.data and has_control_characters(field.data, self.allow_newlines):
+            raise ValidationError("This contains invisible control characters; please retype it.")
+
+
+def name_hygiene():
+    return [NoControlCharacters(), NoFormulaPrefix(), NoUrl()]

@@ -1,0 +1,28 @@
+"""The data model: statements, their endorsements, moderators and the audit trail."""
+
+from datetime import UTC, datetime
+
+from extensions import db
+
+
+def now_utc() -> datetime:
+    """A callable default, so every row gets the time it was written, not import time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+from models.audit import ModerationEvent  # noqa: E402
+from models.endorsement import Endorsement, EndorsementStatus  # noqa: E402
+from models.moderator import Moderator, Role  # noqa: E402
+from models.statement import Statement, StatementStatus  # noqa: E402
+
+__all__ = [
+    "db",
+    "now_utc",
+    "Endorsement",
+    "EndorsementStatus",
+    "ModerationEvent",
+    "Moderator",
+    "Role",
+    "Statement",
+    "StatementStatus",
+]

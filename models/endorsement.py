@@ -1,0 +1,140 @@
+import re
+import unicodedata
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models import now_utc
+
+
+class EndorsementStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    ALL = (PENDING, APPROVED, REJECTED, WITHDRAWN)
+    PUBLIC = (APPROVED,)
+    DECIDABLE = (PENDING,)
+
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def organisation_key(organisation: str, location: str | None = None) -> str:
+    """Fold case, width, punctuation and spacing so near-identical names compare equal.
+
+    The location is part of the key: community groups in different provinces
+    often share a name ("Land Community (Pailin)").
+    """
+
+    def fold(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text or "").casefold()
+        return " ".join(_NOT_WORD.sub(" ", text).split())
+
+    key = fold(organisation)
+    if location and fold(location):
+        key += "|" + fold(location)
+    return key[:400]
+
+
+class Endorsement(db.Model):
+    __tablename__ = "endorsements"
+    __table_args__ = (
+        sa.UniqueConstraint("statement_id", "position"),
+        # Two approved endorsements of one organisation on one statement are refused
+        # by the database itself, whatever the views check first.
+        sa.Index(
+            "uq_endorsements_approved_organisation",
+            "statement_id",
+            "organisation_key",
+            unique=True,
+            sqlite_where=sa.text("status = 'approved'"),
+            postgresql_where=sa.text("status = 'approved'"),
+        ),
+        sa.Index("ix_endorsements_statement_status", "statement_id", "status"),
+        sa.Index("ix_endorsements_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id"))
+    organisation: Mapped[str] = mapped_column(sa.String(200))
+    organisation_key: Mapped[str] = mapped_column(sa.String(400))
+    acronym: Mapped[str | None] = mapped_column(sa.String(40))
+    location: Mapped[str | None] = mapped_column(sa.String(120))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(120))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    authorised: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), default=EndorsementStatus.PENDING)
+    # The stable public order: given once, at approval (or import), never reused.
+    position: Mapped[int | None]
+    source: Mapped[str] = mapped_column(sa.String(16), default="web")
+    submitted_at: Mapped[datetime] = mapped_column(default=now_utc)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    statement = relationship("Statement", back_populates="endorsements")
+    decided_by = relationship("Moderator")
+    events = relationship(
+        "ModerationEvent",
+        back_populates="endorsement",
+        order_by="ModerationEvent.id",
+    )
+
+    PUBLIC_FIELDS = ("organisation", "acronym", "location")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == EndorsementStatus.PENDING
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in EndorsementStatus.PUBLIC
+
+    @property
+    def display_name(self) -> str:
+        """The name as the list prints it: 'Name (ACRONYM)', 'Name (Location)' or both."""
+        name = self.organisation
+        if self.acronym:
+            name += f" ({self.acronym})"
+        if self.location:
+            name += f" ({self.location})"
+        return name
+
+    def public_fields(self) -> dict:
+        return {name: getattr(self, name) for name in self.PUBLIC_FIELDS}
+
+    def refresh_key(self) -> None:
+        self.organisation_key = organisation_key(self.organisation, self.location)
+
+    @classmethod
+    def select_public(cls, statement_id: int) -> sa.Select:
+        return (
+            sa.select(cls)
+            .where(cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC))
+            .order_by(cls.position)
+        )
+
+    @classmethod
+    def select_pending(cls, statement_id: int | None = None) -> sa.Select:
+        query = sa.select(cls).where(cls.status == EndorsementStatus.PENDING)
+        if statement_id is not None:
+            query = query.where(cls.statement_id == statement_id)
+        return query.order_by(cls.submitted_at, cls.id)
+
+    @classmethod
+    def count_public(cls, statement_id: int) -> sa.Select:
+        return sa.select(sa.func.count(cls.id)).where(
+            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC)
+        )
+
+    @classmethod
+    def next_position(cls, statement_id: int) -> sa.Select:
+        return sa.select(sa.func.coalesce(sa.func.max(cls.position), 0) + 1).where(
+            cls.statement_id == statement_id
+        )

@@ -1,0 +1,182 @@
+"""Fixtures: one migrated database per run (SQLite by default, PostgreSQL with
+TEST_DATABASE_URL), emptied after every test; factories return callables."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from extensions import db
+from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_STATEMENT = ROOT / "statements" / "2024-06-27-stop-reprisals-against-central.md"
+PASSWORD = "correct horse battery"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def _drop_everything(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Build the schema once, through the migrations, as production does."""
+    url = _database_url(tmp_path_factory)
+    _drop_everything(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    return url
+
+
+def make_test_app(database_url: str, **config):
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "BASE_URL": "http://jointly.test",
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_test_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(response) -> str:
+    match = CSRF_INPUT.search(response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_statement(app):
+    def make(**fields) -> Statement:
+        fields.setdefault(
+            "slug", f"statement-{db.session.scalar(sa.select(sa.func.count(Statement.id))) + 1}"
+        )
+        fields.setdefault("title", "A test statement")
+        fields.setdefault("kicker", "Joint Statement")
+        fields.setdefault("body", "We **call** on everyone.")
+        fields.setdefault("status", StatementStatus.OPEN)
+        statement = Statement(**fields)
+        db.session.add(statement)
+        db.session.commit()
+        return statement
+
+    return make
+
+
+@pytest.fixture
+def make_endorsement(app):
+    def make(statement: Statement, status: str = EndorsementStatus.PENDING, **fields) -> Endorsement:
+        fields.setdefault("organisation", "Test Organisation")
+        fields.setdefault("contact_name", "Sok Dara")
+        fields.setdefault("email", "dara@example.org")
+        fields.setdefault("authorised", True)
+        endorsement = Endorsement(statement=statement, status=status, **fields)
+        endorsement.refresh_key()
+        db.session.add(endorsement)
+        if status == EndorsementStatus.APPROVED and endorsement.position is None:
+            endorsement.position = db.session.scalar(Endorsement.next_position(statement.id))
+        db.session.add(endorsement)
+        db.session.commit()
+        return endorsement
+
+    return make
+
+
+@pytest.fixture
+def make_moderator(app):
+    def make(
+        email: str = "mod@example.org", role: str = Role.MODERATOR, password: str = PASSWORD
+    ) -> Moderator:
+        moderator = Moderator(email=email, role=role, active=True)
+        moderator.set_password(password)
+        db.session.add(moderator)
+        db.session.commit()
+        return moderator
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str = "mod@example.org", password: str = PASSWORD, next_url: str | None = None):
+        token = csrf_from(self.client.get("/login"))
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self.client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+    def logout(self):
+        token = csrf_from(self.client.get("/moderation/"))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def moderator_client(client, auth, make_moderator):
+    """A client logged in as a plain moderator."""
+    make_moderator()
+    response = auth.login()
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def shared_statement(app):
+    from domain.statements import import_statement
+
+    statement, _ = import_statement(SHARED_STATEMENT)
+    db.session.commit()
+    return statement

@@ -1,0 +1,162 @@
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from extensions import db
+from models import Endorsement
+from tests.conftest import csrf_from
+
+VALID = {
+    "organisation": "Mekong Fishers Network",
+    "acronym": "MFN",
+    "location": "Kratie",
+    "website": "https://mfn.example.org",
+    "contact_name": "Chan Sophea",
+    "email": "sophea@example.org",
+    "phone": "+855 12 345 678",
+    "message": "We support this.",
+    "authorised": "y",
+}
+
+
+def sign(client, slug="s", **changes):
+    token = csrf_from(client.get(f"/statements/{slug}"))
+    data = {**VALID, **changes, "csrf_token": token}
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(f"/statements/{slug}/sign", data=data)
+
+
+def stored() -> list[Endorsement]:
+    return db.session.scalars(sa.select(Endorsement)).all()
+
+
+@pytest.fixture
+def statement(make_statement):
+    return make_statement(slug="s")
+
+
+def test_signon_is_stored_pending_and_not_public(client, statement):
+    response = sign(client)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/statements/s/thanks")
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "pending review" in thanks
+    (endorsement,) = stored()
+    assert endorsement.status == "pending"
+    assert endorsement.organisation == "Mekong Fishers Network"
+    assert endorsement.email == "sophea@example.org" and endorsement.authorised
+    page = client.get("/statements/s").get_data(as_text=True)
+    assert "Mekong Fishers Network" not in page
+    assert "Endorsed by <strong>0</strong>" in page
+
+
+def test_khmer_organisation_name_is_accepted(client, statement):
+    assert sign(client, organisation="សហគមន៍ព្រៃឡង់", acronym="").status_code == 303
+    assert stored()[0].organisation == "សហគមន៍ព្រៃឡង់"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("organisation", "", "Please give the organisation"),
+        ("contact_name", "", "Please tell us who to contact"),
+        ("email", "", "Please give an email address"),
+        ("organisation", "x" * 10_000, "Field cannot be longer than 200 characters"),
+        ("email", "not-an-email", "Please give a valid email address"),
+        ("organisation", '=HYPERLINK("http://evil")', "not = + - or @"),
+        ("organisation", "+SUM(A1)", "not = + - or @"),
+        ("organisation", "-2+3", "not = + - or @"),
+        ("organisation", "@SUM(A1)", "not = + - or @"),
+        ("acronym", "=CMD", "not = + - or @"),
+        ("organisation", "Visit https://spam.example now", "web addresses"),
+        ("organisation", "Cheap pills at pills.com", "web addresses"),
+        ("organisation", "Bad\x00Name", "control characters"),
+        ("location", "Phnom\x1bPenh", "control characters"),
+        ("authorised", None, "Please confirm that you may sign"),
+        ("website", "not a url", "full web address"),
+        ("phone", "call me maybe", "digits"),
+    ],
+)
+def test_bad_input_gets_a_message_and_stores_nothing(client, statement, field, value, message):
+    response = sign(client, **{field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html.replace("&#34;", '"').replace("&#39;", "'")
+    assert 'class="error-summary"' in html
+    assert stored() == []
+    # What the user typed is kept (other fields shown back in the form).
+    if field != "contact_name":
+        assert 'value="Chan Sophea"' in html
+
+
+def test_script_in_a_name_is_stored_and_shown_escaped(client, statement, moderator_client):
+    assert sign(client, organisation="<script>alert('x')</script> Org").status_code == 303
+    (endorsement,) = stored()
+    assert endorsement.organisation == "<script>alert('x')</script> Org"
+    html = client.get("/moderation/").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Org" in html
+
+
+def test_post_without_csrf_token_is_refused_with_a_clear_page(client, statement):
+    response = client.post("/statements/s/sign", data=VALID)
+    assert response.status_code == 400
+    assert "Please reload the page" in response.get_data(as_text=True)
+    assert stored() == []
+
+
+def test_signon_to_unknown_statement_is_404(client, statement):
+    token = csrf_from(client.get("/statements/s"))
+    response = client.post("/statements/nope/sign", data={**VALID, "csrf_token": token})
+    assert response.status_code == 404
+    assert stored() == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"status": "closed"}, {"signon_deadline": datetime(2020, 1, 1)}],
+    ids=["closed", "past-deadline"],
+)
+def test_closed_statement_shows_notice_and_refuses_posts(client, make_statement, fields):
+    make_statement(slug="open-one")
+    make_statement(slug="c", **fields)
+    page = client.get("/statements/c").get_data(as_text=True)
+    assert "Sign-on is closed" in page
+    assert 'action="/statements/c/sign"' not in page
+    token = csrf_from(client.get("/statements/open-one"))
+    response = client.post("/statements/c/sign", data={**VALID, "csrf_token": token})
+    assert response.status_code == 409
+    assert "Sign-on is closed" in response.get_data(as_text=True)
+    assert stored() == []
+
+
+def test_future_deadline_still_accepts(client, make_statement):
+    make_statement(slug="s", signon_deadline=datetime.now() + timedelta(days=2))
+    assert sign(client).status_code == 303
+
+
+def test_oversized_body_is_413_and_stores_nothing(client, statement):
+    token = csrf_from(client.get("/statements/s"))
+    response = client.post(
+        "/statements/s/sign", data={**VALID, "message": "x" * (2 * 1024 * 1024), "csrf_token": token}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert stored() == []
+
+
+def test_contact_fields_never_reach_the_public_page(client, shared_statement, make_endorsement):
+    make_endorsement(
+        shared_statement,
+        status="approved",
+        organisation="Visible Org",
+        email="secret-contact@example.org",
+        phone="+855 99 999",
+        contact_name="Hidden Person",
+    )
+    for url in ["/", f"/statements/{shared_statement.slug}", f"/statements/{shared_statement.slug}/thanks"]:
+        html = client.get(url).get_data(as_text=True)
+        assert "Visible Org" in html or url.endswith("thanks")
+        for secret in ("secret-contact@example.org", "+855 99 999", "Hidden Person"):
+            assert secret not in html

@@ -1,0 +1,70 @@
+"""Moderator login and logout."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+
+from extensions import db, login_manager
+from forms import EmptyForm
+from forms.auth import LoginForm
+from models import Moderator
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_moderator(moderator_id: str):
+    moderator = db.session.get(Moderator, int(moderator_id))
+    return moderator if moderator and moderator.active else None
+
+
+def authenticate(email: str, password: str) -> Moderator | None:
+    """The same answer, and about the same time, for an unknown email and a wrong password."""
+    moderator = db.session.scalar(Moderator.select_by_email(email))
+    if moderator is None:
+        Moderator.waste_password_check(password)
+        return None
+    if not moderator.check_password(password) or not moderator.active:
+        return None
+    return moderator
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, never an absolute URL to somewhere else."""
+    if not target:
+        return url_for("moderation.queue")
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return url_for("moderation.queue")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        moderator = authenticate(form.email.data, form.password.data)
+        if moderator:
+            session.permanent = True
+            login_user(moderator)
+            return redirect(safe_next(request.args.get("next")))
+        flash("Email or password is not right.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "success")
+    return redirect(url_for("public.index"))
