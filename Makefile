@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format serve install install-dev clean
+.PHONY: run test test-postgres lint format serve install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,7 @@ serve: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
+
+# Load benchmark (issue: fast under a rush); writes docs/benchmarks.md.
+bench: install-dev
+	$(BIN)/python bench/run.py

@@ -80,11 +80,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
 
-    from views import auth, errors, moderation, public
+    from views import auth, errors, exports, health, moderation, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
     errors.register(app)
     # make url_for('index') == url_for('public.index')
     app.add_url_rule("/", endpoint="index")
