@@ -24,6 +24,14 @@ DEFAULTS = {
     "MAIL_USE_SSL": False,
     "MAIL_DEFAULT_SENDER": "Jointly <no-reply@jointly.invalid>",
     "MAIL_SUPPRESS_SEND": False,
+    "MAIL_TIMEOUT": 10,
+    # background: a thread per worker sends right after the commit and retries;
+    # inline: send during the request (tests); manual: only `flask outbox send`.
+    "OUTBOX_DELIVERY": "background",
+    "OUTBOX_RETRY_SECONDS": 60,
+    "MAILS_PER_ENDORSEMENT": 5,
+    "CONFIRM_TOKEN_MAX_AGE_DAYS": 7,
+    "MANAGE_TOKEN_MAX_AGE_DAYS": 365,
     "MODERATOR_SESSION_HOURS": 8,
     "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
 }

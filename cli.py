@@ -9,12 +9,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain import RuleError
+from domain.outbox import deliver_due
 from domain.statements import import_statement
 from extensions import db
-from models import Moderator, Role, Statement
+from models import Moderator, OutboxMail, Role, Statement
 
 statements_cli = AppGroup("statements", help="Import and list statements.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
+outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
 
 
 @statements_cli.command("import")
@@ -47,7 +49,8 @@ def list_command():
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="Give the admin role (manages moderators and statements).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_moderator(email: str, admin: bool, password_stdin: bool):
+@click.option("--notify", is_flag=True, help="Email this moderator about each newly confirmed endorsement.")
+def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool):
     """Create a moderator account (or reset the password of an existing one)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -65,11 +68,30 @@ def create_moderator(email: str, admin: bool, password_stdin: bool):
         db.session.add(moderator)
     moderator.role = Role.ADMIN if admin else (moderator.role or Role.MODERATOR)
     moderator.active = True
+    moderator.notify_new_endorsements = notify or bool(moderator.notify_new_endorsements)
     moderator.set_password(password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {moderator.role} {email}.")
 
 
+@outbox_cli.command("send")
+def send_outbox():
+    """Deliver every queued mail now, including those waiting for a retry."""
+    sent, failed = deliver_due(ignore_schedule=True)
+    click.echo(f"{sent} mail(s) sent, {failed} failed.")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@outbox_cli.command("status")
+def outbox_status():
+    """Count mails by status."""
+    rows = db.session.execute(sa.select(OutboxMail.status, sa.func.count()).group_by(OutboxMail.status))
+    for status, count in rows:
+        click.echo(f"{status}\t{count}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(statements_cli)
     app.cli.add_command(moderators_cli)
+    app.cli.add_command(outbox_cli)

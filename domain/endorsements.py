@@ -35,22 +35,71 @@ def _touch_list(statement: Statement) -> None:
     db.session.flush()
 
 
-def submit(statement: Statement, data: dict, *, source: str = "web") -> Endorsement:
-    """Take a sign-on as pending; nothing is public until a moderator approves it."""
+def submit(statement: Statement, data: dict, *, source: str = "web") -> tuple[Endorsement, bool]:
+    """Take a sign-on as unconfirmed; returns (endorsement, created).
+
+    A repeat of a standing endorsement (same organisation, same address) adds nothing:
+    the caller mails the contact instead of telling the page, which would reveal who signed.
+    """
     if not statement.accepts_signons():
         raise SignonClosed("Sign-on for this statement is closed.")
     fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
+    key = organisation_key(fields["organisation"], fields["location"])
+    repeat = db.session.scalars(
+        Endorsement.select_active_duplicate(statement.id, key, fields["email"]).limit(1)
+    ).first()
+    if repeat is not None:
+        return repeat, False
     endorsement = Endorsement(
         statement=statement,
-        status=EndorsementStatus.PENDING,
+        status=EndorsementStatus.UNCONFIRMED,
         source=source,
+        organisation_key=key,
         **fields,
     )
     endorsement.authorised = bool(data.get("authorised"))
-    endorsement.refresh_key()
     db.session.add(endorsement)
-    return endorsement
+    db.session.flush()
+    return endorsement, True
+
+
+def confirm(endorsement: Endorsement) -> bool:
+    """The contact proved the address works; returns False if there was nothing to do."""
+    if endorsement.confirmed_at is not None:
+        return False
+    endorsement.confirmed_at = now_utc()
+    if endorsement.status == EndorsementStatus.UNCONFIRMED:
+        endorsement.status = EndorsementStatus.PENDING
+    record(
+        "confirm",
+        endorsement=endorsement,
+        before={"status": EndorsementStatus.UNCONFIRMED},
+        after={"status": endorsement.status},
+    )
+    return True
+
+
+def request_correction(endorsement: Endorsement, changes: dict, note: str | None = None) -> None:
+    """The endorser asks for a new display name; it goes back to the queue for review."""
+    if endorsement.status not in EndorsementStatus.ACTIVE:
+        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be changed.")
+    before = {**endorsement.public_fields(), "status": endorsement.status}
+    if endorsement.is_public:
+        _touch_list(endorsement.statement)
+    for name in Endorsement.PUBLIC_FIELDS:
+        setattr(endorsement, name, changes.get(name) or None)
+    endorsement.organisation = endorsement.organisation or before["organisation"]
+    endorsement.refresh_key()
+    endorsement.confirmed_at = endorsement.confirmed_at or now_utc()
+    endorsement.status = EndorsementStatus.PENDING
+    record(
+        "correction_requested",
+        endorsement=endorsement,
+        before=before,
+        after={**endorsement.public_fields(), "status": endorsement.status},
+        note=note,
+    )
 
 
 def find_approved_duplicate(endorsement: Endorsement) -> Endorsement | None:
@@ -71,7 +120,7 @@ def approve(endorsement: Endorsement, moderator) -> None:
             f"“{duplicate.display_name}” is already in the list as number "
             f"{public_number(duplicate)}; reject this one or edit it first."
         )
-    before = {"status": endorsement.status}
+    before = {"status": endorsement.status, "confirmed": endorsement.is_confirmed}
     _touch_list(endorsement.statement)
     if endorsement.position is None:
         endorsement.position = db.session.scalar(Endorsement.next_position(endorsement.statement_id))
@@ -88,7 +137,7 @@ def approve(endorsement: Endorsement, moderator) -> None:
 
 def reject(endorsement: Endorsement, moderator, reason: str | None = None) -> None:
     """Keep an endorsement off the list; an approved one is taken off."""
-    if endorsement.status not in (EndorsementStatus.PENDING, EndorsementStatus.APPROVED):
+    if endorsement.status not in (*EndorsementStatus.DECIDABLE, EndorsementStatus.APPROVED):
         raise RuleError(f"This endorsement is {endorsement.status}; it cannot be rejected.")
     before = {"status": endorsement.status}
     if endorsement.is_public:
@@ -125,7 +174,7 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
 
 def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) -> None:
     """The endorser takes their name back; it leaves the public list at once."""
-    if endorsement.status not in (EndorsementStatus.PENDING, EndorsementStatus.APPROVED):
+    if endorsement.status not in EndorsementStatus.ACTIVE:
         raise RuleError(f"This endorsement is {endorsement.status}; it cannot be withdrawn.")
     before = {"status": endorsement.status}
     if endorsement.is_public:
@@ -168,6 +217,8 @@ def _mark_decided(endorsement: Endorsement, moderator) -> None:
 __all__ = [
     "approve",
     "commit_decision",
+    "confirm",
+    "request_correction",
     "edit_public_fields",
     "organisation_key",
     "reject",

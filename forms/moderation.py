@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from forms.hygiene import name_hygiene, strip
@@ -7,6 +7,7 @@ from forms.hygiene import name_hygiene, strip
 
 class RejectForm(FlaskForm):
     reason = TextAreaField("Reason (optional)", filters=[strip], validators=[Optional(), Length(max=1000)])
+    notify = BooleanField("Tell the endorser by email, with the reason")
     submit = SubmitField("Reject")
 
 
@@ -25,3 +26,8 @@ class EditDisplayForm(FlaskForm):
         "Location", filters=[strip], validators=[Optional(), Length(max=120), *name_hygiene()]
     )
     submit = SubmitField("Save display name")
+
+
+class NotificationSettingsForm(FlaskForm):
+    notify_new_endorsements = BooleanField("Email me about each newly confirmed endorsement")
+    submit = SubmitField("Save")

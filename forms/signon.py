@@ -81,3 +81,25 @@ class SignOnForm(FlaskForm):
         validators=[DataRequired("Please confirm that you may sign for this organisation.")],
     )
     submit = SubmitField("Endorse this statement")
+
+
+class CorrectionForm(FlaskForm):
+    """The endorser asks for the public name to be written differently."""
+
+    organisation = StringField(
+        "Organisation name",
+        filters=[strip],
+        validators=[DataRequired("Please give the organisation's name."), Length(max=200), *name_hygiene()],
+    )
+    acronym = StringField(
+        "Acronym", filters=[strip], validators=[Optional(), Length(max=40), *name_hygiene()]
+    )
+    location = StringField(
+        "Location", filters=[strip], validators=[Optional(), Length(max=120), *name_hygiene()]
+    )
+    note = TextAreaField(
+        "Note to the moderators",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000), NoControlCharacters(allow_newlines=True)],
+    )
+    submit = SubmitField("Ask for this correction")

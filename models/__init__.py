@@ -13,6 +13,7 @@ def now_utc() -> datetime:
 from models.audit import ModerationEvent  # noqa: E402
 from models.endorsement import Endorsement, EndorsementStatus  # noqa: E402
 from models.moderator import Moderator, Role  # noqa: E402
+from models.outbox import OutboxMail, OutboxStatus  # noqa: E402
 from models.statement import Statement, StatementStatus  # noqa: E402
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "EndorsementStatus",
     "ModerationEvent",
     "Moderator",
+    "OutboxMail",
+    "OutboxStatus",
     "Role",
     "Statement",
     "StatementStatus",

@@ -10,13 +10,17 @@ from models import now_utc
 
 
 class EndorsementStatus:
+    UNCONFIRMED = "unconfirmed"
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-    ALL = (PENDING, APPROVED, REJECTED, WITHDRAWN)
+    ALL = (UNCONFIRMED, PENDING, APPROVED, REJECTED, WITHDRAWN)
     PUBLIC = (APPROVED,)
-    DECIDABLE = (PENDING,)
+    # A moderator may decide before the contact confirms; the entry is marked as such.
+    DECIDABLE = (PENDING, UNCONFIRMED)
+    # Still standing: a repeat sign-on is a duplicate of one of these.
+    ACTIVE = (UNCONFIRMED, PENDING, APPROVED)
 
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -69,11 +73,14 @@ class Endorsement(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     message: Mapped[str | None] = mapped_column(sa.Text)
     authorised: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(sa.String(16), default=EndorsementStatus.PENDING)
+    status: Mapped[str] = mapped_column(sa.String(16), default=EndorsementStatus.UNCONFIRMED)
     # The stable public order: given once, at approval (or import), never reused.
     position: Mapped[int | None]
     source: Mapped[str] = mapped_column(sa.String(16), default="web")
     submitted_at: Mapped[datetime] = mapped_column(default=now_utc)
+    confirmed_at: Mapped[datetime | None]
+    # Mails sent to the contact; capped so a form cannot be used to flood an inbox.
+    mails_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -91,6 +98,14 @@ class Endorsement(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == EndorsementStatus.PENDING
+
+    @property
+    def is_decidable(self) -> bool:
+        return self.status in EndorsementStatus.DECIDABLE
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     @property
     def is_public(self) -> bool:
@@ -121,11 +136,24 @@ class Endorsement(db.Model):
         )
 
     @classmethod
-    def select_pending(cls, statement_id: int | None = None) -> sa.Select:
-        query = sa.select(cls).where(cls.status == EndorsementStatus.PENDING)
+    def select_pending(
+        cls, statement_id: int | None = None, status: str = EndorsementStatus.PENDING
+    ) -> sa.Select:
+        """The moderation queue, oldest first; `status` picks confirmed or unconfirmed entries."""
+        query = sa.select(cls).where(cls.status == status)
         if statement_id is not None:
             query = query.where(cls.statement_id == statement_id)
         return query.order_by(cls.submitted_at, cls.id)
+
+    @classmethod
+    def select_active_duplicate(cls, statement_id: int, key: str, email: str | None) -> sa.Select:
+        """A standing endorsement of the same organisation from the same address."""
+        return sa.select(cls).where(
+            cls.statement_id == statement_id,
+            cls.status.in_(EndorsementStatus.ACTIVE),
+            cls.organisation_key == key,
+            sa.func.lower(cls.email) == (email or "").lower(),
+        )
 
     @classmethod
     def count_public(cls, statement_id: int) -> sa.Select:

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from extensions import db
-from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus
+from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus, now_utc
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_STATEMENT = ROOT / "statements" / "2024-06-27-stop-reprisals-against-central.md"
@@ -53,14 +53,21 @@ def make_test_app(database_url: str, **config):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "BASE_URL": "http://jointly.test",
+        "OUTBOX_DELIVERY": "inline",
     }
     settings.update(config)
     return create_app(settings)
 
 
 @pytest.fixture
-def app(database_url):
-    app = make_test_app(database_url)
+def app_config():
+    """Extra settings for the app under test; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = make_test_app(database_url, **app_config)
     with app.app_context():
         yield app
         db.session.remove()
@@ -119,6 +126,8 @@ def make_endorsement(app):
         fields.setdefault("contact_name", "Sok Dara")
         fields.setdefault("email", "dara@example.org")
         fields.setdefault("authorised", True)
+        if status != EndorsementStatus.UNCONFIRMED:
+            fields.setdefault("confirmed_at", now_utc())
         endorsement = Endorsement(statement=statement, status=status, **fields)
         endorsement.refresh_key()
         db.session.add(endorsement)
@@ -180,3 +189,33 @@ def shared_statement(app):
     statement, _ = import_statement(SHARED_STATEMENT)
     db.session.commit()
     return statement
+
+
+LINK = re.compile(r"https?://[^\s/]+(/\S+)")
+
+
+def link_in(body: str, prefix: str) -> str:
+    """The path of the first link in a mail that starts with `prefix` (e.g. '/confirm/')."""
+    for path in LINK.findall(body):
+        if path.startswith(prefix):
+            return path
+    raise AssertionError(f"no {prefix} link in mail:\n{body}")
+
+
+def outbox_mails(kind: str | None = None, to: str | None = None):
+    from models import OutboxMail
+
+    query = sa.select(OutboxMail).order_by(OutboxMail.id)
+    if kind:
+        query = query.where(OutboxMail.kind == kind)
+    if to:
+        query = query.where(OutboxMail.recipient == to)
+    db.session.expire_all()
+    return db.session.scalars(query).all()
+
+
+def confirm_by_mail(client, email: str):
+    """Follow the confirmation link of the latest mail to `email`, as its reader would."""
+    path = link_in(outbox_mails("confirm_endorsement", to=email)[-1].body, "/confirm/")
+    token = csrf_from(client.get(path))
+    return client.post(path, data={"csrf_token": token})

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement, ModerationEvent
-from tests.conftest import csrf_from
+from tests.conftest import confirm_by_mail, csrf_from
 from tests.test_public import list_items
 from tests.test_signon import sign
 
@@ -31,6 +31,9 @@ def test_full_loop_sign_approve_reject(client, shared_statement, moderator_clien
     slug = shared_statement.slug
     sign(client, slug=slug, organisation="Mekong Fishers Network", acronym="MFN", location="")
     sign(client, slug=slug, organisation="Prank Org", acronym="", location="", email="x@example.org")
+    assert "Mekong" not in client.get("/moderation/").get_data(as_text=True)  # unconfirmed for now
+    assert confirm_by_mail(client, "sophea@example.org").status_code == 200
+    assert confirm_by_mail(client, "x@example.org").status_code == 200
     first, second = db.session.scalars(
         sa.select(Endorsement).where(Endorsement.source == "web").order_by(Endorsement.id)
     ).all()
@@ -59,7 +62,10 @@ def test_full_loop_sign_approve_reject(client, shared_statement, moderator_clien
     assert rejected.status == "rejected" and rejected.rejection_reason == "Not a real organisation"
     approve_event, reject_event = events("approve")[0], events("reject")[0]
     assert approve_event.endorsement_id == first.id and approve_event.moderator.email == "mod@example.org"
-    assert approve_event.before == {"status": "pending"} and approve_event.after["status"] == "approved"
+    assert (
+        approve_event.before == {"status": "pending", "confirmed": True}
+        and approve_event.after["status"] == "approved"
+    )
     assert (
         reject_event.endorsement_id == second.id and reject_event.after["reason"] == "Not a real organisation"
     )

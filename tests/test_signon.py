@@ -36,14 +36,14 @@ def statement(make_statement):
     return make_statement(slug="s")
 
 
-def test_signon_is_stored_pending_and_not_public(client, statement):
+def test_signon_is_stored_unconfirmed_and_not_public(client, statement):
     response = sign(client)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/statements/s/thanks")
     thanks = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "pending review" in thanks
+    assert "pending review" in thanks and "Confirm" in thanks
     (endorsement,) = stored()
-    assert endorsement.status == "pending"
+    assert endorsement.status == "unconfirmed"
     assert endorsement.organisation == "Mekong Fishers Network"
     assert endorsement.email == "sophea@example.org" and endorsement.authorised
     page = client.get("/statements/s").get_data(as_text=True)
@@ -94,7 +94,7 @@ def test_script_in_a_name_is_stored_and_shown_escaped(client, statement, moderat
     assert sign(client, organisation="<script>alert('x')</script> Org").status_code == 303
     (endorsement,) = stored()
     assert endorsement.organisation == "<script>alert('x')</script> Org"
-    html = client.get("/moderation/").get_data(as_text=True)
+    html = client.get("/moderation/?show=unconfirmed").get_data(as_text=True)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Org" in html
 

@@ -6,10 +6,16 @@ from flask_login import current_user, login_required
 
 from domain import RuleError
 from domain.endorsements import approve, commit_decision, edit_public_fields, reject
+from domain.notifications import (
+    notify_endorser_that_endorsement_is_published,
+    notify_endorser_that_endorsement_is_rejected,
+)
+from domain.outbox import after_commit, deliver_due
 from extensions import db
 from forms import EmptyForm
-from forms.moderation import EditDisplayForm, RejectForm
-from models import Endorsement, EndorsementStatus, Statement
+from forms.moderation import EditDisplayForm, NotificationSettingsForm, RejectForm
+from models import Endorsement, EndorsementStatus, OutboxMail, Statement
+from views.auth import safe_next
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -20,11 +26,11 @@ def require_login():
     """Every moderation page is for logged-in moderators only."""
 
 
-def _pending_counts() -> list[tuple[Statement, int]]:
+def _queue_counts(status: str) -> list[tuple[Statement, int]]:
     query = (
         sa.select(Statement, sa.func.count(Endorsement.id))
         .join(Endorsement, Endorsement.statement_id == Statement.id)
-        .where(Endorsement.status == EndorsementStatus.PENDING)
+        .where(Endorsement.status == status)
         .group_by(Statement.id)
         .order_by(Statement.id)
     )
@@ -33,12 +39,21 @@ def _pending_counts() -> list[tuple[Statement, int]]:
 
 @bp.get("/")
 def queue():
+    """Confirmed entries by default; `?show=unconfirmed` lists those whose contact has not confirmed."""
     statement_id = request.args.get("statement", type=int)
-    page = db.paginate(Endorsement.select_pending(statement_id), per_page=50, error_out=False)
+    show = "unconfirmed" if request.args.get("show") == "unconfirmed" else "pending"
+    page = db.paginate(Endorsement.select_pending(statement_id, status=show), per_page=50, error_out=False)
     return render_template(
         "moderation/queue.html",
         page=page,
-        counts=_pending_counts(),
+        show=show,
+        counts=_queue_counts(show),
+        unconfirmed_total=db.session.scalar(
+            sa.select(sa.func.count(Endorsement.id)).where(
+                Endorsement.status == EndorsementStatus.UNCONFIRMED
+            )
+        ),
+        failed_mails=db.session.scalar(OutboxMail.count_failed()),
         statement_id=statement_id,
         action_form=EmptyForm(),
         reject_form=RejectForm(),
@@ -78,6 +93,7 @@ def _render_detail(endorsement, edit_form, status=200):
     next_pending = db.session.scalars(
         Endorsement.select_pending().where(Endorsement.id != endorsement.id).limit(1)
     ).first()
+    mails = db.session.scalars(OutboxMail.select_recent().where(OutboxMail.endorsement_id == endorsement.id))
     page = render_template(
         "moderation/detail.html",
         endorsement=endorsement,
@@ -85,6 +101,7 @@ def _render_detail(endorsement, edit_form, status=200):
         action_form=EmptyForm(),
         reject_form=RejectForm(),
         next_pending=next_pending,
+        mails=mails.all(),
     )
     return page, status
 
@@ -102,30 +119,31 @@ def _decide(endorsement_id: int, decision, form, success: str):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
+    after_commit()
     flash(success.format(name=endorsement.display_name), "success")
-    return redirect(
-        request.form.get("next_url") if _is_local(request.form.get("next_url")) else url_for(".queue")
-    )
+    return redirect(safe_next(request.form.get("next_url")))
 
 
-def _is_local(url: str | None) -> bool:
-    return bool(url) and url.startswith("/") and not url.startswith("//") and "\\" not in url
+def _approve_and_tell(endorsement):
+    approve(endorsement, current_user)
+    notify_endorser_that_endorsement_is_published(endorsement)
 
 
 @bp.post("/endorsements/<int:endorsement_id>/approve")
 def approve_endorsement(endorsement_id: int):
-    return _decide(endorsement_id, lambda e: approve(e, current_user), EmptyForm(), "Approved: {name}.")
+    return _decide(endorsement_id, _approve_and_tell, EmptyForm(), "Approved: {name}.")
 
 
 @bp.post("/endorsements/<int:endorsement_id>/reject")
 def reject_endorsement(endorsement_id: int):
     form = RejectForm()
-    return _decide(
-        endorsement_id,
-        lambda e: reject(e, current_user, form.reason.data),
-        form,
-        "Rejected: {name}.",
-    )
+
+    def reject_and_maybe_tell(endorsement):
+        reject(endorsement, current_user, form.reason.data)
+        if form.notify.data:
+            notify_endorser_that_endorsement_is_rejected(endorsement)
+
+    return _decide(endorsement_id, reject_and_maybe_tell, form, "Rejected: {name}.")
 
 
 @bp.post("/endorsements/<int:endorsement_id>/edit")
@@ -143,3 +161,29 @@ def edit_endorsement(endorsement_id: int):
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
     flash("Display name saved." if changed else "Nothing to change.", "success")
     return redirect(url_for(".detail", endorsement_id=endorsement_id))
+
+
+@bp.get("/outbox")
+def outbox():
+    """Every mail, newest first: with no MAIL_SERVER this is where a newcomer reads them."""
+    page = db.paginate(OutboxMail.select_recent(), per_page=50, error_out=False)
+    return render_template("moderation/outbox.html", page=page, send_form=EmptyForm())
+
+
+@bp.post("/outbox/send")
+def send_outbox():
+    if EmptyForm().validate_on_submit():
+        sent, failed = deliver_due(ignore_schedule=True)
+        flash(f"Sent {sent} mail(s); {failed} failed.", "success" if not failed else "error")
+    return redirect(url_for(".outbox"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    form = NotificationSettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.notify_new_endorsements = form.notify_new_endorsements.data
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for(".settings"))
+    return render_template("moderation/settings.html", form=form)

@@ -1,0 +1,254 @@
+"""Mail through a real SMTP server on 127.0.0.1: confirmation, notices, decisions, withdrawal."""
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from domain.tokens import make_token
+from extensions import db
+from models import Endorsement, ModerationEvent, OutboxMail
+from tests.conftest import csrf_from, link_in, outbox_mails
+from tests.smtp import SmtpServer
+from tests.test_public import list_items
+from tests.test_signon import sign
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(smtp):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+
+
+@pytest.fixture
+def statement(make_statement):
+    return make_statement(slug="s", title="Free the Press")
+
+
+def only_endorsement() -> Endorsement:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Endorsement)).one()
+
+
+def body_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def press(client, path: str, **data):
+    """Open a page and press its button, as a person would."""
+    return client.post(path, data={"csrf_token": csrf_from(client.get(path)), **data})
+
+
+def test_signon_sends_a_confirmation_mail_with_a_base_url_link(client, statement, smtp):
+    sign(client)
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["To"] == "sophea@example.org"
+    assert message["Subject"] == 'Please confirm your endorsement of "Free the Press"'
+    body = body_of(message)
+    assert "Mekong Fishers Network (MFN) (Kratie)" in body
+    assert "http://jointly.test/confirm/" in body and "http://jointly.test/manage/" in body
+    assert "+855" not in body  # the phone, like other contact data, stays out of mail
+
+
+def test_get_on_confirmation_link_changes_nothing_post_confirms(client, statement, smtp, make_moderator):
+    make_moderator(email="watcher@example.org").notify_new_endorsements = True
+    make_moderator(email="quiet@example.org")
+    db.session.commit()
+    sign(client)
+    path = link_in(body_of(smtp.inbox.wait_for(1)[0]), "/confirm/")
+
+    page = client.get(path)
+    assert page.status_code == 200 and "Confirm" in page.get_data(as_text=True)
+    assert only_endorsement().status == "unconfirmed"
+
+    response = client.post(path, data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 200 and "confirmed" in response.get_data(as_text=True)
+    endorsement = only_endorsement()
+    assert endorsement.status == "pending" and endorsement.confirmed_at is not None
+
+    notices = smtp.inbox.wait_for(2)[1:]
+    assert [m["To"] for m in notices] == ["watcher@example.org"]
+    assert f"/moderation/endorsements/{endorsement.id}" in body_of(notices[0])
+    assert "sophea@example.org" not in body_of(notices[0])
+
+
+def test_confirming_twice_is_harmless(client, statement, smtp):
+    sign(client)
+    path = link_in(body_of(smtp.inbox.wait_for(1)[0]), "/confirm/")
+    token = csrf_from(client.get(path))
+    client.post(path, data={"csrf_token": token})
+    first = only_endorsement().confirmed_at
+    assert "already confirmed" in client.get(path).get_data(as_text=True)
+    again = client.post(path, data={"csrf_token": token})
+    assert again.status_code == 200
+    assert only_endorsement().confirmed_at == first
+    assert (
+        len(db.session.scalars(sa.select(ModerationEvent).where(ModerationEvent.action == "confirm")).all())
+        == 1
+    )
+
+
+def expired_token(app, endorsement_id: int) -> str:
+    class EightDaysAgo(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - 8 * 86400
+
+    serializer = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="jointly.endorsement-link", signer=EightDaysAgo
+    )
+    return serializer.dumps({"id": endorsement_id, "purpose": "confirm"})
+
+
+@pytest.mark.parametrize(
+    "make_bad_token, status, message",
+    [
+        (lambda app, e: make_token(e, "confirm")[:-3] + "abc", 400, "not valid"),
+        (lambda app, e: "garbage", 400, "not valid"),
+        (lambda app, e: make_token(e, "manage"), 400, "meant for another page"),
+        (expired_token, 410, "expired"),
+    ],
+    ids=["tampered", "garbage", "wrong-purpose", "expired"],
+)
+def test_bad_confirmation_tokens_get_a_clear_page(
+    app, client, statement, make_endorsement, make_bad_token, status, message
+):
+    endorsement = make_endorsement(statement, status="unconfirmed")
+    path = f"/confirm/{make_bad_token(app, endorsement.id)}"
+    for response in (
+        client.get(path),
+        client.post(path, data={"csrf_token": csrf_from(client.get("/statements/s"))}),
+    ):
+        assert response.status_code == status
+        assert message in response.get_data(as_text=True)
+    assert only_endorsement().status == "unconfirmed"
+
+
+def test_approval_and_rejection_mails(client, statement, smtp, moderator_client, make_endorsement):
+    accepted = make_endorsement(statement, organisation="Good Org", email="good@example.org")
+    refused = make_endorsement(statement, organisation="Odd Org", email="odd@example.org")
+    silent = make_endorsement(statement, organisation="Quiet Org", email="quiet@example.org")
+    client.post(
+        f"/moderation/endorsements/{accepted.id}/approve",
+        data={"csrf_token": csrf_from(client.get("/moderation/"))},
+    )
+    client.post(
+        f"/moderation/endorsements/{refused.id}/reject",
+        data={
+            "csrf_token": csrf_from(client.get("/moderation/")),
+            "reason": "Not an organisation",
+            "notify": "y",
+        },
+    )
+    client.post(
+        f"/moderation/endorsements/{silent.id}/reject",
+        data={"csrf_token": csrf_from(client.get("/moderation/")), "reason": "Spam"},
+    )
+
+    smtp.inbox.wait_for(2)
+    (published,) = smtp.inbox.to("good@example.org")
+    assert "is published" in published["Subject"]
+    assert "http://jointly.test/statements/s" in body_of(published)
+    (rejected,) = smtp.inbox.to("odd@example.org")
+    assert "was not accepted" in rejected["Subject"] and "Not an organisation" in body_of(rejected)
+    assert smtp.inbox.to("quiet@example.org") == []
+
+
+def test_withdrawal_through_the_link(client, statement, smtp, make_endorsement, make_moderator):
+    make_moderator(email="watcher@example.org").notify_new_endorsements = True
+    db.session.commit()
+    endorsement = make_endorsement(
+        statement, status="approved", organisation="Leaving Org", email="leave@example.org"
+    )
+    assert list_items(client.get("/statements/s").get_data(as_text=True)) == ["Leaving Org"]
+    path = f"/manage/{make_token(endorsement.id, 'manage')}"
+
+    page = client.get(path)
+    assert "Withdraw" in page.get_data(as_text=True)
+    assert only_endorsement().status == "approved"  # opening the link changes nothing
+
+    response = client.post(f"{path}/withdraw", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 303
+    assert only_endorsement().status == "withdrawn"
+    assert list_items(client.get("/statements/s").get_data(as_text=True)) == []
+    (event,) = db.session.scalars(
+        sa.select(ModerationEvent).where(ModerationEvent.action == "withdraw")
+    ).all()
+    assert event.before == {"status": "approved"} and event.moderator_id is None
+    smtp.inbox.wait_for(2)
+    assert "withdrawn" in smtp.inbox.to("leave@example.org")[0]["Subject"]
+    assert "withdrawn" in smtp.inbox.to("watcher@example.org")[0]["Subject"]
+
+
+def test_correction_goes_back_to_the_queue(client, statement, smtp, make_endorsement):
+    endorsement = make_endorsement(statement, status="approved", organisation="Typo Org")
+    path = f"/manage/{make_token(endorsement.id, 'manage')}"
+    response = client.post(
+        f"{path}/correct",
+        data={
+            "csrf_token": csrf_from(client.get(path)),
+            "organisation": "Tidy Org",
+            "acronym": "TO",
+            "note": "typo",
+        },
+    )
+    assert response.status_code == 303
+    endorsement = only_endorsement()
+    assert (endorsement.organisation, endorsement.acronym, endorsement.status) == (
+        "Tidy Org",
+        "TO",
+        "pending",
+    )
+    assert list_items(client.get("/statements/s").get_data(as_text=True)) == []
+
+
+def test_signing_again_mails_the_contact_and_reveals_nothing(client, statement, smtp):
+    first = sign(client)
+    second = sign(client)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert client.get(second.headers["Location"]).get_data(as_text=True) == client.get(
+        first.headers["Location"]
+    ).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Endorsement.id))) == 1
+    smtp.inbox.wait_for(2)
+    subjects = [m["Subject"] for m in smtp.inbox.to("sophea@example.org")]
+    assert subjects[1] == 'Your endorsement of "Free the Press" is already recorded'
+
+
+def test_at_most_five_mails_per_endorsement(client, statement, smtp):
+    for _ in range(8):
+        assert sign(client).status_code == 303
+    assert only_endorsement().mails_sent == 5
+    time.sleep(0.2)
+    assert len(smtp.inbox.to("sophea@example.org")) == 5
+
+
+@pytest.mark.parametrize("email", ["a@example.org\r\nBcc: victim@example.org", "a@example.org\nSubject: hi"])
+def test_headers_cannot_be_injected(client, statement, smtp, email):
+    response = sign(client, email=email)
+    assert response.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id))) == 0
+    assert smtp.inbox.messages == []
+
+
+def test_permanent_failure_is_visible_to_moderators(client, statement, smtp, moderator_client):
+    smtp.inbox.refuse.add("sophea@example.org")
+    sign(client)
+    (mail,) = outbox_mails("confirm_endorsement")
+    assert mail.status == "failed" and "550" in mail.last_error
+    page = client.get("/moderation/outbox").get_data(as_text=True)
+    assert "SMTP error" in page and "550" in page
+    assert "could not be delivered" in client.get("/moderation/").get_data(as_text=True)
+
+
+def test_header_values_in_names_stay_in_the_body(client, statement, smtp):
+    sign(client, organisation="Org Bcc: victim")
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["Bcc"] is None and message["To"] == "sophea@example.org"

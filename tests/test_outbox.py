@@ -1,0 +1,67 @@
+"""The outbox: nothing is lost when SMTP is down, everything is delivered exactly once."""
+
+import pytest
+import sqlalchemy as sa
+
+from domain.outbox import background_sender
+from extensions import db
+from models import Endorsement, OutboxMail
+from tests.conftest import csrf_from
+from tests.smtp import SmtpServer, free_port
+from tests.test_signon import VALID
+
+SMTP_PORT = free_port()
+
+
+@pytest.fixture
+def app_config():
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": SMTP_PORT,
+        "MAIL_SUPPRESS_SEND": False,
+        "OUTBOX_DELIVERY": "background",
+        "MAIL_TIMEOUT": 2,
+    }
+
+
+def test_smtp_down_then_outbox_send_delivers_each_mail_once(app, client, runner, make_statement):
+    make_statement(slug="s")
+    try:
+        token = csrf_from(client.get("/statements/s"))
+        for n in range(20):
+            data = {
+                **VALID,
+                "organisation": f"Org {n}",
+                "email": f"contact{n}@example.org",
+                "csrf_token": token,
+            }
+            assert client.post("/statements/s/sign", data=data).status_code == 303
+        assert db.session.scalar(sa.select(sa.func.count(Endorsement.id))) == 20
+        background_sender(app).stop()  # let the thread finish its failed attempts first
+        db.session.expire_all()
+        statuses = db.session.scalars(sa.select(OutboxMail.status)).all()
+        assert len(statuses) == 20 and set(statuses) <= {"queued"}
+
+        server = SmtpServer(port=SMTP_PORT).start()
+        try:
+            first = runner.invoke(args=["outbox", "send"])
+            second = runner.invoke(args=["outbox", "send"])
+        finally:
+            server.stop()
+    finally:
+        background_sender(app).stop()
+    assert first.output.startswith("20 mail(s) sent") and second.output.startswith("0 mail(s) sent")
+    recipients = sorted(m["To"] for m in server.inbox.messages)
+    assert recipients == sorted(f"contact{n}@example.org" for n in range(20))
+
+
+def test_console_delivery_without_mail_server(app, client, make_statement, moderator_client, capsys):
+    app.config["MAIL_SERVER"] = ""
+    app.config["OUTBOX_DELIVERY"] = "inline"
+    make_statement(slug="s")
+    token = csrf_from(client.get("/statements/s"))
+    assert client.post("/statements/s/sign", data={**VALID, "csrf_token": token}).status_code == 303
+    printed = capsys.readouterr().out
+    assert "Subject: Please confirm your endorsement" in printed and "/confirm/" in printed
+    page = client.get("/moderation/outbox").get_data(as_text=True)
+    assert "Please confirm your endorsement" in page and "/confirm/" in page
