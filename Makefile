@@ -23,7 +23,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
+	@scripts/system-deps.sh
 install-dev: $(VENV)/.installed-dev
+	@scripts/system-deps.sh --test
 
 run: install
 	$(FLASK) db upgrade

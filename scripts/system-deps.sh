@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export,
+# and (with --test) Chromium for the browser tests. Installs only what is missing.
+set -euo pipefail
+
+packages=()
+fc-list 2>/dev/null | grep -i "khmer" >/dev/null || packages+=(fonts-khmeros)
+ldconfig -p 2>/dev/null | grep "libpangoft2-1.0" >/dev/null || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+if [[ "${1:-}" == "--test" ]]; then
+  command -v chromium >/dev/null || packages+=(chromium)
+  command -v pdftoppm >/dev/null || packages+=(poppler-utils)
+fi
+
+if ((${#packages[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "Please install these Debian packages: ${packages[*]}" >&2
+  exit 0
+fi
+echo "Installing ${packages[*]} ..."
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
