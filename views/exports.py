@@ -1,5 +1,182 @@
-"""Release outputs of the approved list: CSV, JSON, Markdown, text, PDF, and the embed widget."""
+"""Release outputs of the approved list: CSV, JSON, Markdown, text, PDF, and the embed widget.
 
-from flask import Blueprint
+Every output is built from `Endorsement.select_public`, so whatever that query leaves out
+(pending, rejected, withdrawn entries) is left out here too, and only public fields leave
+the database: contact name, email, phone and message never appear in an export.
+"""
+
+import csv
+import io
+import json
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, make_response, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+from werkzeug.utils import secure_filename
+
+from domain.notifications import external_url
+from extensions import db
+from forms.hygiene import FORMULA_PREFIXES
+from models import Endorsement, Statement, now_utc
+from views.public import get_public_statement_or_404
+from views.rendering import render_markdown
 
 bp = Blueprint("exports", __name__)
+
+COLUMNS = ("number", "organisation", "acronym", "location", "website")
+# Characters CommonMark gives a meaning anywhere in a line (emphasis, code, links, HTML, entities,
+# GFM tables and strikethrough); a backslash makes each one literal.
+MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
+# At the start of a list item's text these open a heading, a nested list or a setext line.
+MARKDOWN_BLOCK_START = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
+
+
+def approved_list(slug: str) -> tuple[Statement, list[Endorsement]]:
+    """The statement (404 unless public) and its approved endorsers in list order."""
+    statement = get_public_statement_or_404(slug)
+    return statement, db.session.scalars(Endorsement.select_public(statement.id)).all()
+
+
+def public_rows(endorsers: list[Endorsement]) -> list[dict]:
+    """Number by rank in the list, not by stored position, which keeps gaps after withdrawals."""
+    return [
+        {"number": number, **{name: getattr(endorser, name) for name in COLUMNS[1:]}}
+        for number, endorser in enumerate(endorsers, start=1)
+    ]
+
+
+def long_date(day: date) -> str:
+    """'28 November 2026', as the statement pages print dates."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def cover_line(count: int) -> str:
+    """The sentence that heads every release of the list."""
+    noun = "organisation" if count == 1 else "organisations"
+    return f"Endorsed by {count} {noun} as of {long_date(now_utc().date())}"
+
+
+def neutralise_formula(cell):
+    """An apostrophe keeps a cell that looks like a formula as text (OWASP CSV injection rule)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES):
+        return "'" + cell
+    return cell
+
+
+def escape_markdown(text: str) -> str:
+    """Names are plain text: pasted as Markdown, a '*' or '[' in one must not become markup."""
+    text = MARKDOWN_INLINE.sub(r"\\\1", text)
+    return MARKDOWN_BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+
+
+def as_csv(endorsers: list[Endorsement]) -> str:
+    """With a byte-order mark: without it Excel reads UTF-8 as ANSI and garbles Khmer names."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in public_rows(endorsers):
+        writer.writerow([neutralise_formula(row[name]) for name in COLUMNS])
+    return "\ufeff" + out.getvalue()
+
+
+def as_json(statement: Statement, endorsers: list[Endorsement]) -> str:
+    """For partners' sites and scripts: the list plus enough context to cite it."""
+    data = {
+        "statement": {
+            "slug": statement.slug,
+            "title": statement.title,
+            "url": external_url("public.statement", slug=statement.slug),
+        },
+        "as_of": now_utc().date().isoformat(),
+        "count": len(endorsers),
+        "endorsements": public_rows(endorsers),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def as_listing(heading: str, endorsers: list[Endorsement], escape=str) -> str:
+    """The list as it is published: a heading, the cover line, then '1. Name (ACRONYM)' lines."""
+    lines = [heading, "", cover_line(len(endorsers)), ""]
+    lines += [f"{number}. {escape(e.display_name)}" for number, e in enumerate(endorsers, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def local_only_fetcher() -> URLFetcher:
+    """The PDF is rendered from our own template: it must never reach out to the network or disk."""
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def as_pdf(statement: Statement, endorsers: list[Endorsement]) -> bytes:
+    """Rendered per request: about half a second for the shared statement's 43 names."""
+    page = render_template(
+        "exports/statement_pdf.html",
+        statement=statement,
+        body_html=render_markdown(statement.body),
+        endorsers=endorsers,
+        cover_line=cover_line(len(endorsers)),
+        statement_url=external_url("public.statement", slug=statement.slug),
+    )
+    return HTML(string=page, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
+
+
+def download(body, mimetype: str, statement: Statement, extension: str, disposition: str = "attachment"):
+    """Werkzeug adds '; charset=utf-8' to text/* types; the filename is safe whatever the slug."""
+    response = make_response(body)
+    response.mimetype = mimetype
+    stem = secure_filename(statement.slug) or "statement"
+    response.headers.set("Content-Disposition", disposition, filename=f"{stem}-endorsements.{extension}")
+    return response
+
+
+@bp.get("/statements/<slug>/endorsements.csv")
+def endorsements_csv(slug: str):
+    statement, endorsers = approved_list(slug)
+    return download(as_csv(endorsers), "text/csv", statement, "csv")
+
+
+@bp.get("/statements/<slug>/endorsements.json")
+def endorsements_json(slug: str):
+    statement, endorsers = approved_list(slug)
+    return download(as_json(statement, endorsers), "application/json", statement, "json")
+
+
+@bp.get("/statements/<slug>/endorsements.md")
+def endorsements_markdown(slug: str):
+    statement, endorsers = approved_list(slug)
+    body = as_listing("# " + escape_markdown(statement.title), endorsers, escape=escape_markdown)
+    return download(body, "text/markdown", statement, "md")
+
+
+@bp.get("/statements/<slug>/endorsements.txt")
+def endorsements_text(slug: str):
+    statement, endorsers = approved_list(slug)
+    return download(as_listing(statement.title, endorsers), "text/plain", statement, "txt")
+
+
+@bp.get("/statements/<slug>/endorsements.pdf")
+def endorsements_pdf(slug: str):
+    """Inline, so a browser shows it; saving it still offers the slug-based filename."""
+    statement, endorsers = approved_list(slug)
+    return download(as_pdf(statement, endorsers), "application/pdf", statement, "pdf", "inline")
+
+
+@bp.get("/statements/<slug>/embed")
+def embed(slug: str):
+    """A widget for partners' sites; the header lets the security headers allow framing here only."""
+    statement = get_public_statement_or_404(slug)
+    listed = Endorsement.select_public(statement.id).subquery()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(listed))
+    page = render_template(
+        "exports/embed.html",
+        statement=statement,
+        count=count,
+        statement_url=external_url("public.statement", slug=statement.slug),
+    )
+    response = make_response(page)
+    response.headers["X-Jointly-Embeddable"] = "1"
+    return response
