@@ -8,8 +8,10 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from extensions import csrf, db, login_manager, mail, migrate
+from extensions import csrf, db, limiter, login_manager, mail, migrate
+from views.security import add_security_headers
 
 DEFAULTS = {
     "SECRET_KEY": None,
@@ -33,6 +35,16 @@ DEFAULTS = {
     "CONFIRM_TOKEN_MAX_AGE_DAYS": 7,
     "MANAGE_TOKEN_MAX_AGE_DAYS": 365,
     "MODERATOR_SESSION_HOURS": 8,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "SIGNON_RATE_LIMIT": "5/minute;50/day",
+    "LOGIN_RATE_LIMIT": "10/minute;100/day",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5/minute;30/hour",
+    "SIGNON_MIN_SECONDS": 3,
+    # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    "PROXY_FIX_HOPS": 0,
+    "RETENTION_DAYS": 180,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
 }
 
@@ -75,7 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         # A cached statement page keeps its form; the token must live as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.config.update(_settings_from_environment())
     if test_config:
@@ -87,12 +99,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
+    app.after_request(add_security_headers)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from views import auth, errors, exports, health, moderation, public
+    from views import admin, auth, errors, exports, health, moderation, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     errors.register(app)

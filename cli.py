@@ -10,13 +10,15 @@ from flask.cli import AppGroup
 
 from domain import RuleError
 from domain.outbox import deliver_due
-from domain.statements import import_statement
+from domain.retention import purge_contact_data
+from domain.statements import import_statement, set_status
 from extensions import db
-from models import Moderator, OutboxMail, Role, Statement
+from models import Moderator, OutboxMail, Role, Statement, StatementStatus
 
 statements_cli = AppGroup("statements", help="Import and list statements.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
+retention_cli = AppGroup("retention", help="Erase contact data that is no longer needed.")
 
 
 @statements_cli.command("import")
@@ -36,6 +38,19 @@ def import_command(path: Path | None, slug: str | None, if_empty: bool):
         db.session.rollback()
         raise click.ClickException(f"{path}: {error}. Nothing was imported.") from error
     click.echo(f"{statement.slug}: {added} endorsement(s) added.")
+
+
+@statements_cli.command("set-status")
+@click.argument("slug")
+@click.argument("status", type=click.Choice(StatementStatus.ALL))
+def set_status_command(slug: str, status: str):
+    """Open, close or draft a statement (closing stops sign-on and starts the retention clock)."""
+    statement = db.session.scalar(Statement.select_by_slug(slug))
+    if statement is None:
+        raise click.ClickException(f"No statement with the slug {slug!r}.")
+    set_status(statement, status)
+    db.session.commit()
+    click.echo(f"{slug}: {status}")
 
 
 @statements_cli.command("list")
@@ -91,7 +106,20 @@ def outbox_status():
         click.echo(f"{status}\t{count}")
 
 
+@retention_cli.command("purge")
+@click.option("--days", type=int, help="Days after closing (default: RETENTION_DAYS, 180).")
+def purge_command(days: int | None):
+    """Anonymise contact data of endorsements on statements closed more than N days ago."""
+    days = current_app.config["RETENTION_DAYS"] if days is None else days
+    if days < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--days")
+    count = purge_contact_data(days)
+    db.session.commit()
+    click.echo(f"{count} endorsement(s) anonymised (statements closed more than {days} day(s) ago).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(statements_cli)
     app.cli.add_command(moderators_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(retention_cli)

@@ -1,5 +1,6 @@
 """Where an endorsement's life is decided: submit, approve, reject, edit, withdraw."""
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from domain import RuleError
@@ -35,11 +36,19 @@ def _touch_list(statement: Statement) -> None:
     db.session.flush()
 
 
-def submit(statement: Statement, data: dict, *, source: str = "web") -> tuple[Endorsement, bool]:
+def submit(
+    statement: Statement,
+    data: dict,
+    *,
+    source: str = "web",
+    suspicion: str | None = None,
+    ip_hash: str | None = None,
+) -> tuple[Endorsement, bool]:
     """Take a sign-on as unconfirmed; returns (endorsement, created).
 
     A repeat of a standing endorsement (same organisation, same address) adds nothing:
     the caller mails the contact instead of telling the page, which would reveal who signed.
+    A suspected sign-on is stored apart, for review, whatever it repeats.
     """
     if not statement.accepts_signons():
         raise SignonClosed("Sign-on for this statement is closed.")
@@ -49,11 +58,13 @@ def submit(statement: Statement, data: dict, *, source: str = "web") -> tuple[En
     repeat = db.session.scalars(
         Endorsement.select_active_duplicate(statement.id, key, fields["email"]).limit(1)
     ).first()
-    if repeat is not None:
+    if repeat is not None and suspicion is None:
         return repeat, False
     endorsement = Endorsement(
         statement=statement,
-        status=EndorsementStatus.UNCONFIRMED,
+        status=EndorsementStatus.SUSPECTED if suspicion else EndorsementStatus.UNCONFIRMED,
+        suspicion=suspicion,
+        ip_hash=ip_hash,
         source=source,
         organisation_key=key,
         **fields,
@@ -108,6 +119,40 @@ def find_approved_duplicate(endorsement: Endorsement) -> Endorsement | None:
         Endorsement.id != endorsement.id,
     )
     return db.session.scalars(query.limit(1)).first()
+
+
+def possible_duplicates(endorsements: list[Endorsement]) -> dict[int, list[Endorsement]]:
+    """For each endorsement, others on its statement with the same folded name or acronym.
+
+    One query for a whole page of the queue.
+    """
+    if not endorsements:
+        return {}
+    keys = {e.organisation_key for e in endorsements}
+    acronyms = {e.acronym.casefold() for e in endorsements if e.acronym}
+    candidates = db.session.scalars(
+        sa.select(Endorsement).where(
+            Endorsement.statement_id.in_({e.statement_id for e in endorsements}),
+            Endorsement.status.in_((*EndorsementStatus.ACTIVE, EndorsementStatus.SUSPECTED)),
+            sa.or_(
+                Endorsement.organisation_key.in_(keys),
+                sa.func.lower(Endorsement.acronym).in_(acronyms) if acronyms else sa.false(),
+            ),
+        )
+    ).all()
+    return {
+        e.id: [
+            other
+            for other in candidates
+            if other.id != e.id
+            and other.statement_id == e.statement_id
+            and (
+                other.organisation_key == e.organisation_key
+                or (e.acronym and other.acronym and other.acronym.casefold() == e.acronym.casefold())
+            )
+        ]
+        for e in endorsements
+    }
 
 
 def approve(endorsement: Endorsement, moderator) -> None:

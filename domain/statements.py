@@ -8,7 +8,7 @@ from pathlib import Path
 from domain import RuleError
 from domain.audit import record
 from extensions import db
-from models import Endorsement, EndorsementStatus, Statement, StatementStatus
+from models import Endorsement, EndorsementStatus, Statement, StatementStatus, now_utc
 from models.endorsement import organisation_key
 
 HEADING = re.compile(r"^\s*#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
@@ -166,3 +166,22 @@ def _add_missing_endorsers(statement: Statement, endorsers: list[ParsedEndorser]
         position += 1
         added += 1
     return added
+
+
+def set_status(statement: Statement, status: str, moderator=None) -> None:
+    """Closing records when, which starts the clock for purging contact data."""
+    if status not in StatementStatus.ALL:
+        raise RuleError(f"Unknown status {status!r}.")
+    if status == statement.status:
+        return
+    before = statement.status
+    statement.status = status
+    statement.closed_at = now_utc() if status == StatementStatus.CLOSED else None
+    statement.list_version = Statement.list_version + 1
+    record(
+        "statement_status",
+        moderator=moderator,
+        statement=statement,
+        before={"status": before},
+        after={"status": status},
+    )

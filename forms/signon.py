@@ -1,5 +1,14 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, SubmitField, TelField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from forms.hygiene import NoControlCharacters, name_hygiene, strip
@@ -81,6 +90,9 @@ class SignOnForm(FlaskForm):
         validators=[DataRequired("Please confirm that you may sign for this organisation.")],
     )
     submit = SubmitField("Endorse this statement")
+    # Spam traps: a field people never see (bots fill it in) and the signed time the form was shown.
+    homepage = StringField("Leave this field empty", render_kw={"tabindex": "-1", "autocomplete": "off"})
+    shown_at = HiddenField()
 
 
 class CorrectionForm(FlaskForm):

@@ -11,6 +11,7 @@ def now_utc() -> datetime:
 
 
 from models.audit import ModerationEvent  # noqa: E402
+from models.blocklist import BlockedEmailDomain, BlockedNetwork  # noqa: E402
 from models.endorsement import Endorsement, EndorsementStatus  # noqa: E402
 from models.moderator import Moderator, Role  # noqa: E402
 from models.outbox import OutboxMail, OutboxStatus  # noqa: E402
@@ -18,6 +19,8 @@ from models.statement import Statement, StatementStatus  # noqa: E402
 
 __all__ = [
     "db",
+    "BlockedEmailDomain",
+    "BlockedNetwork",
     "now_utc",
     "Endorsement",
     "EndorsementStatus",

@@ -15,10 +15,12 @@ class EndorsementStatus:
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-    ALL = (UNCONFIRMED, PENDING, APPROVED, REJECTED, WITHDRAWN)
+    # Caught by the honeypot, the timer or a block list: kept for review, never public.
+    SUSPECTED = "suspected"
+    ALL = (UNCONFIRMED, PENDING, APPROVED, REJECTED, WITHDRAWN, SUSPECTED)
     PUBLIC = (APPROVED,)
     # A moderator may decide before the contact confirms; the entry is marked as such.
-    DECIDABLE = (PENDING, UNCONFIRMED)
+    DECIDABLE = (PENDING, UNCONFIRMED, SUSPECTED)
     # Still standing: a repeat sign-on is a duplicate of one of these.
     ACTIVE = (UNCONFIRMED, PENDING, APPROVED)
 
@@ -84,6 +86,10 @@ class Endorsement(db.Model):
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Why a submission was set aside as suspected (honeypot, too fast, blocked domain...).
+    suspicion: Mapped[str | None] = mapped_column(sa.String(200))
+    # A keyed hash of the submitter's IP, for abuse review; erased by `retention purge`.
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     statement = relationship("Statement", back_populates="endorsements")
     decided_by = relationship("Moderator")

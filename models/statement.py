@@ -26,6 +26,8 @@ class Statement(db.Model):
     body: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default=StatementStatus.OPEN, index=True)
     signon_deadline: Mapped[datetime | None]
+    # When sign-on ended (status set to closed); contact data is purged some time after.
+    closed_at: Mapped[datetime | None]
     # Bumped by every change that alters the public list, so each worker can tell
     # from one small query whether its cached rendering is still current.
     list_version: Mapped[int] = mapped_column(default=0)

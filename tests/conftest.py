@@ -54,6 +54,9 @@ def make_test_app(database_url: str, **config):
         "SECRET_KEY": "test-secret",
         "BASE_URL": "http://jointly.test",
         "OUTBOX_DELIVERY": "inline",
+        # Switched on by the tests that are about them.
+        "RATELIMIT_ENABLED": False,
+        "SIGNON_MIN_SECONDS": 0,
     }
     settings.update(config)
     return create_app(settings)

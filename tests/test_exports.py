@@ -252,7 +252,8 @@ def test_embed_shows_the_count_and_links_to_the_statement(client, mixed_statemen
     response = client.get("/statements/mixed/embed")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert response.headers["X-Jointly-Embeddable"] == "1"
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
     assert "Endorsed by <strong>2</strong> organisations" in html
     assert (
         '<a class="link" href="http://jointly.test/statements/mixed" target="_blank" rel="noopener">' in html
@@ -269,6 +270,8 @@ def test_embed_is_self_contained(client, mixed_statement):
         assert stylesheet.status_code == 200
 
 
-def test_only_the_embed_is_marked_embeddable(client, mixed_statement):
-    assert "X-Jointly-Embeddable" not in client.get("/statements/mixed").headers
-    assert "X-Jointly-Embeddable" not in client.get("/statements/mixed/endorsements.csv").headers
+def test_only_the_embed_may_be_framed(client, mixed_statement):
+    for url in ("/statements/mixed", "/statements/mixed/endorsements.csv"):
+        headers = client.get(url).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY" and "X-Jointly-Embeddable" not in headers

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,9 +21,14 @@ VALID = {
 }
 
 
+TIMER = re.compile(r'name="shown_at" type="hidden" value="([^"]*)"')
+
+
 def sign(client, slug="s", **changes):
-    token = csrf_from(client.get(f"/statements/{slug}"))
-    data = {**VALID, **changes, "csrf_token": token}
+    """Fill the form as a browser would: the page's CSRF token and form timer go along."""
+    page = client.get(f"/statements/{slug}")
+    timer = TIMER.search(page.get_data(as_text=True))
+    data = {**VALID, "shown_at": timer.group(1) if timer else "", **changes, "csrf_token": csrf_from(page)}
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"/statements/{slug}/sign", data=data)
 

@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 
-from extensions import db, login_manager
+from extensions import db, limiter, login_manager
 from forms import EmptyForm
 from forms.auth import LoginForm
 from models import Moderator
@@ -46,7 +46,16 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _account_key() -> str:
+    """Attempts on one account are limited wherever they come from."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key, methods=["POST"]
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():

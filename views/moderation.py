@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from domain import RuleError
-from domain.endorsements import approve, commit_decision, edit_public_fields, reject
+from domain.endorsements import approve, commit_decision, edit_public_fields, possible_duplicates, reject
 from domain.notifications import (
     notify_endorser_that_endorsement_is_published,
     notify_endorser_that_endorsement_is_rejected,
@@ -37,16 +37,20 @@ def _queue_counts(status: str) -> list[tuple[Statement, int]]:
     return db.session.execute(query).all()
 
 
+QUEUE_TABS = (EndorsementStatus.PENDING, EndorsementStatus.UNCONFIRMED, EndorsementStatus.SUSPECTED)
+
+
 @bp.get("/")
 def queue():
-    """Confirmed entries by default; `?show=unconfirmed` lists those whose contact has not confirmed."""
+    """Confirmed entries by default; `?show=unconfirmed` or `?show=suspected` for the other tabs."""
     statement_id = request.args.get("statement", type=int)
-    show = "unconfirmed" if request.args.get("show") == "unconfirmed" else "pending"
+    show = request.args.get("show") if request.args.get("show") in QUEUE_TABS else EndorsementStatus.PENDING
     page = db.paginate(Endorsement.select_pending(statement_id, status=show), per_page=50, error_out=False)
     return render_template(
         "moderation/queue.html",
         page=page,
         show=show,
+        duplicates=possible_duplicates(page.items),
         counts=_queue_counts(show),
         unconfirmed_total=db.session.scalar(
             sa.select(sa.func.count(Endorsement.id)).where(
@@ -97,6 +101,7 @@ def _render_detail(endorsement, edit_form, status=200):
     page = render_template(
         "moderation/detail.html",
         endorsement=endorsement,
+        duplicates=possible_duplicates([endorsement]).get(endorsement.id, []),
         edit_form=edit_form,
         action_form=EmptyForm(),
         reject_form=RejectForm(),

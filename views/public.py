@@ -1,6 +1,17 @@
 """The public site: statements, their lists, and the sign-on form."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from domain import RuleError
 from domain.endorsements import SignonClosed, confirm, request_correction, submit, withdraw
@@ -13,13 +24,14 @@ from domain.notifications import (
     notify_moderators_of_withdrawal,
 )
 from domain.outbox import after_commit
+from domain.spam import form_timer, ip_hash, suspicion
 from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
-from extensions import db
+from extensions import db, limiter
 from forms import EmptyForm
 from forms.signon import CorrectionForm, SignOnForm
 from models import Endorsement, Statement, StatementStatus
 from views.errors import render_error
-from views.rendering import render_markdown
+from views.page_cache import endorser_list, page_etag, statement_body
 
 bp = Blueprint("public", __name__)
 
@@ -32,16 +44,34 @@ def get_public_statement_or_404(slug: str) -> Statement:
 
 
 def render_statement(statement: Statement, form: SignOnForm | None = None, status: int = 200):
-    endorsers = db.session.scalars(Endorsement.select_public(statement.id)).all()
+    """The statement page; a reader who already has this version gets a 304."""
+    accepts_signons = statement.accepts_signons()
+    conditional = form is None and "_flashes" not in session
+    if conditional and page_etag(statement, accepts_signons) in request.if_none_match:
+        return _with_validators(make_response("", 304), statement, accepts_signons)
+    form = form or SignOnForm()
+    form.shown_at.data = form_timer()
+    list_html, count = endorser_list(statement)
     page = render_template(
         "public/statement.html",
         statement=statement,
-        body_html=render_markdown(statement.body),
-        endorsers=endorsers,
-        form=form or SignOnForm(),
-        accepts_signons=statement.accepts_signons(),
+        body_html=statement_body(statement),
+        list_html=list_html,
+        count=count,
+        form=form,
+        accepts_signons=accepts_signons,
     )
-    return page, status
+    response = make_response(page, status)
+    return _with_validators(response, statement, accepts_signons) if conditional else response
+
+
+def _with_validators(response, statement: Statement, accepts_signons: bool):
+    """The page carries the reader's CSRF token: cacheable by their browser only, revalidated."""
+    response.set_etag(page_etag(statement, accepts_signons))
+    response.last_modified = statement.updated_at
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response
 
 
 @bp.get("/")
@@ -60,7 +90,13 @@ def statement(slug: str):
     return render_statement(get_public_statement_or_404(slug))
 
 
+def _signon_limit_key() -> str:
+    """Per client address and per statement."""
+    return f"sign:{request.remote_addr}:{request.view_args.get('slug')}"
+
+
 @bp.post("/statements/<slug>/sign")
+@limiter.limit(lambda: current_app.config["SIGNON_RATE_LIMIT"], key_func=_signon_limit_key)
 def sign(slug: str):
     statement = get_public_statement_or_404(slug)
     form = SignOnForm()
@@ -68,16 +104,23 @@ def sign(slug: str):
         return render_statement(statement, form, status=409)
     if not form.validate_on_submit():
         return render_statement(statement, form, status=422)
+    reason = suspicion(
+        honeypot=form.homepage.data,
+        timer=form.shown_at.data,
+        email=form.email.data,
+        address=request.remote_addr,
+    )
     try:
-        endorsement, created = submit(statement, form.data)
+        endorsement, created = submit(
+            statement, form.data, suspicion=reason, ip_hash=ip_hash(request.remote_addr)
+        )
     except SignonClosed:
         return render_statement(statement, form, status=409)
-    if created:
-        notify_endorser_to_confirm(endorsement)
-    else:
-        notify_endorser_of_repeat_signon(endorsement)
+    if reason is None:
+        (notify_endorser_to_confirm if created else notify_endorser_of_repeat_signon)(endorsement)
     db.session.commit()
     after_commit()
+    # The same answer whatever happened: a script learns nothing, nor does anyone probing who signed.
     return redirect(url_for("public.thanks", slug=slug), code=303)
 
 

@@ -1,0 +1,56 @@
+"""Telling likely abuse from real sign-ons, quietly: suspects are stored, never thrown away."""
+
+import hashlib
+import hmac
+
+from flask import current_app
+from itsdangerous import BadSignature, TimestampSigner
+
+from models import BlockedEmailDomain, BlockedNetwork, now_utc
+
+_TIMER_VALUE = b"signon-form"
+
+
+def _signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="jointly.signon-timer")
+
+
+def form_timer() -> str:
+    """A signed 'form shown at' time, put in the form so a too-quick submit can be told."""
+    return _signer().sign(_TIMER_VALUE).decode()
+
+
+def seconds_since_shown(timer: str | None) -> float | None:
+    try:
+        _, shown_at = _signer().unsign(timer or "", return_timestamp=True)
+    except BadSignature:
+        return None
+    return (now_utc() - shown_at.replace(tzinfo=None)).total_seconds()
+
+
+def ip_hash(address: str | None) -> str | None:
+    """A keyed hash: repeated abuse from one address can be seen without storing the address."""
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def suspicion(
+    *, honeypot: str | None, timer: str | None, email: str | None, address: str | None
+) -> str | None:
+    """Why this sign-on looks like abuse, or None; the submitter is never told."""
+    if honeypot:
+        return "honeypot field filled in"
+    minimum = current_app.config["SIGNON_MIN_SECONDS"]
+    if minimum:
+        elapsed = seconds_since_shown(timer)
+        if elapsed is None:
+            return "form timer missing or altered"
+        if elapsed < minimum:
+            return f"sent {elapsed:.1f} s after the form was shown"
+    if BlockedEmailDomain.matches(email):
+        return "email domain is on the block list"
+    if BlockedNetwork.matches(address):
+        return "address is in a blocked network"
+    return None

@@ -1,0 +1,25 @@
+"""Security headers on every response."""
+
+from flask import current_app, request
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-ancestors {ancestors}"
+)
+
+
+def add_security_headers(response):
+    """A strict CSP (no inline script), no sniffing, no framing except the embed widget."""
+    embeddable = response.headers.pop("X-Jointly-Embeddable", None)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP.format(ancestors="*" if embeddable else "'none'"))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Mailed links carry tokens in their path: never send them to another site.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if not embeddable:
+        headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["BASE_URL"].startswith("https://") or request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
