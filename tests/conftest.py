@@ -27,7 +27,7 @@ def _database_url(tmp_path_factory) -> str:
 
 
 def _drop_everything(url: str) -> None:
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))

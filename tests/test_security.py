@@ -1,5 +1,6 @@
 """Abuse, hardening and privacy: headers, cookies, limits, spam traps, roles, retention."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -51,7 +52,9 @@ def test_every_security_header_is_present(client, statement):
 
 def test_no_inline_script_in_pages(client, statement, moderator_client):
     for url in ["/statements/s", "/moderation/", "/login"]:
-        assert "<script" not in client.get(url).get_data(as_text=True)
+        html = client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\ssrc=)", html)
+        assert re.search(r'<script src="/static/[\w.-]+\.js" defer></script>', html)
 
 
 def test_session_cookie_flags(client, make_moderator, auth):
@@ -97,7 +100,7 @@ def test_honeypot_lands_in_suspected_and_sends_no_mail(client, statement):
 
 
 def test_too_fast_lands_in_suspected(app, client, statement):
-    app.config["SIGNON_MIN_SECONDS"] = 3
+    app.config["SIGNON_MIN_SECONDS"] = 60  # far above what a loaded test machine needs between GET and POST
     assert sign(client).status_code == 303
     assert statuses() == ["suspected"]
     assert "sent" in db.session.scalar(sa.select(Endorsement.suspicion))

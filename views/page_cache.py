@@ -53,7 +53,8 @@ def endorser_list(statement: Statement) -> tuple[Markup, int]:
         html = render_template("public/_endorser_list.html", endorsers=endorsers)
         return Markup(html), len(endorsers)
 
-    return _cache().get(("list", statement.id, statement.list_version), build)
+    # created_at too: a restored or emptied database can hand an old id to a new statement.
+    return _cache().get(("list", statement.id, statement.created_at, statement.list_version), build)
 
 
 def statement_body(statement: Statement) -> Markup:

@@ -1,0 +1,415 @@
+"""End to end in Chromium against a real server: sign on, confirm by mail, moderate, publish;
+on a phone-sized screen, in Khmer, printed, and checked with axe."""
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect, sync_playwright
+
+from extensions import db
+from tests.conftest import PASSWORD, ROOT, link_in
+
+# Imported so pytest finds the fixtures `inbox`, `live_server` and `smtp_server`.
+from tests.live_server import inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium's own connections are refused here and slow every page down.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 360, "height": 740}
+SHARED_TITLE = "Stop Reprisals Against CENTRAL Over Better Factories Report"
+KHMER_NAME = "សហគមន៍ការពារធម្មជាតិ"
+ENDORSER = {
+    "organisation": "Mekong Fishers Network",
+    "acronym": "MFN",
+    "location": "Kratie",
+    "website": "https://mfn.example.org",
+    "contact_name": "Chan Sophea",
+    "email": "sophea@example.org",
+    "phone": "+855 12 345 678",
+    "message": "We support this.",
+}
+MODERATOR = "mod@example.org"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module: Debian's, never a downloaded build."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: `apt-get install chromium` (or set CHROMIUM_PATH)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server, app):
+    """Open a page in a fresh context (its own cookies) at a viewport; closed after the test.
+
+    Requesting `app` empties the tables after the test, as everywhere in the suite."""
+    contexts = []
+
+    def open_page(viewport: dict = DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport, base_url=live_server.base_url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def seeded(statement) -> str:
+    """The slug of a seeded statement; ends the test's transaction so the server sees a quiet DB."""
+    db.session.commit()
+    slug = statement.slug
+    db.session.close()
+    return slug
+
+
+# ---------------------------------------------------------------- what a person does
+
+
+def fill_signon(page: Page, **fields) -> None:
+    for name, value in fields.items():
+        page.locator(f'form[action$="/sign"] [name="{name}"]').fill(value)
+    page.locator('[name="authorised"]').check()
+    page.get_by_role("button", name="Endorse this statement").click()
+
+
+def submit_empty(page: Page) -> None:
+    page.get_by_role("button", name="Endorse this statement").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def wait_for_mail(inbox, to: str, subject: str, timeout: float = 10):
+    """The first mail to `to` whose subject contains `subject`, as it reaches the SMTP server."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in inbox.to(to):
+            if subject in message["Subject"]:
+                return message
+        time.sleep(0.05)
+    got = [(m["To"], m["Subject"]) for m in inbox.messages]
+    raise AssertionError(f"no mail to {to} about {subject!r} within {timeout} s; got {got}")
+
+
+def confirm_by_mail(page: Page, inbox, live_server, email: str) -> None:
+    message = wait_for_mail(inbox, email, "confirm")
+    body = message.get_body(("plain",)).get_content()
+    assert f"{live_server.base_url}/confirm/" in body, "the link must use BASE_URL"
+    page.goto(link_in(body, "/confirm/"))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, your endorsement is confirmed")
+
+
+def log_in(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(MODERATOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/moderation/$"))
+
+
+def approve(page: Page, display_name: str) -> None:
+    page.goto("/moderation/")
+    entry = page.locator("li.queue-item").filter(has=page.get_by_role("link", name=display_name, exact=True))
+    expect(entry).to_have_count(1)
+    entry.get_by_role("button", name="Approve").click()
+    expect(page.locator(".flash-success")).to_have_text(f"Approved: {display_name}.")
+
+
+def assert_fits(page: Page, what: str) -> None:
+    """No horizontal scrolling: the page is no wider than the viewport."""
+    widths = page.evaluate(
+        """() => ({
+            scroll: document.documentElement.scrollWidth,
+            inner: window.innerWidth,
+            wide: [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .slice(0, 5)
+                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                          + (e.className && typeof e.className === 'string' ? '.' + e.className.trim()
+                            .replace(/\\s+/g, '.') : '')
+                          + ' right=' + Math.round(e.getBoundingClientRect().right)),
+        })"""
+    )
+    assert widths["scroll"] <= widths["inner"], (
+        f"{what} scrolls sideways: scrollWidth {widths['scroll']} > innerWidth {widths['inner']}; "
+        f"too wide: {widths['wide']}"
+    )
+
+
+def list_item(page: Page, number: int):
+    return page.locator("ol.endorser-list li").nth(number - 1)
+
+
+def endorse_and_publish(new_page, inbox, live_server, path: str, fields: dict, viewport: dict):
+    """The whole journey; returns the endorser's page, back on the statement. Checks the layout
+    fits the viewport on each page on the way."""
+    page = new_page(viewport)
+    page.goto(path)
+    assert_fits(page, "the statement page")
+    submit_empty(page)
+    assert_fits(page, "the form with validation errors")
+    fill_signon(page, **fields)
+    expect(page).to_have_url(re.compile(r"/thanks$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    assert_fits(page, "the thanks page")
+    confirm_by_mail(page, inbox, live_server, fields["email"])
+
+    moderator = new_page(viewport)
+    log_in(moderator)
+    assert_fits(moderator, "the moderation queue")
+    approve(moderator, display_name(fields))
+    wait_for_mail(inbox, fields["email"], "is published")
+
+    page.goto(path)
+    return page
+
+
+def display_name(fields: dict) -> str:
+    return fields["organisation"] + "".join(
+        f" ({fields[key]})" for key in ("acronym", "location") if fields.get(key)
+    )
+
+
+# ---------------------------------------------------------------- the journeys
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop-1280", "mobile-360"])
+def test_signon_confirm_approve_and_see_it_listed_as_44th(
+    new_page,
+    inbox,
+    live_server,
+    shared_statement,
+    make_moderator,
+    viewport,
+):
+    make_moderator(email=MODERATOR)
+    seeded(shared_statement)
+
+    home = new_page(viewport)
+    home.goto("/")
+    expect(home.get_by_role("heading", level=1)).to_have_text(SHARED_TITLE)
+    expect(home.locator("#endorsers-heading")).to_have_text("Endorsed by 43 organisations")
+    expect(home.locator("ol.endorser-list li")).to_have_count(43)
+
+    page = endorse_and_publish(new_page, inbox, live_server, "/", ENDORSER, viewport)
+
+    expect(page.locator("#endorsers-heading")).to_have_text("Endorsed by 44 organisations")
+    expect(page.locator("ol.endorser-list li")).to_have_count(44)
+    expect(list_item(page, 44)).to_have_text("Mekong Fishers Network (MFN) (Kratie)")
+    assert_fits(page, "the statement page with 44 endorsers")
+
+
+def test_closed_statement_shows_no_form(new_page, make_statement):
+    slug = seeded(make_statement(slug="closed", title="A closed statement", status="closed"))
+    page = new_page()
+    page.goto(f"/statements/{slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("A closed statement")
+    expect(page.locator('form[action$="/sign"]')).to_have_count(0)
+    expect(page.get_by_role("heading", name="Sign-on is closed")).to_be_visible()
+    expect(page.get_by_role("button", name="Endorse this statement")).to_have_count(0)
+
+
+def platform_fonts(page: Page, selector: str) -> dict[str, int]:
+    """Family -> glyph count that Chromium really used to draw the element's own text.
+
+    Asked of the text nodes, not the element: a list item's number marker is drawn in
+    a Latin font and would be counted with it."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        assert node, f"no {selector} on the page"
+        children = cdp.send("DOM.describeNode", {"nodeId": node, "depth": 1})["node"].get("children", [])
+        fonts: dict[str, int] = {}
+        for child in children:
+            if child["nodeType"] == 3 and child["nodeValue"].strip():
+                used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": child["nodeId"]})["fonts"]
+                for font in used:
+                    fonts[font["familyName"]] = fonts.get(font["familyName"], 0) + font["glyphCount"]
+    finally:
+        cdp.detach()
+    return fonts
+
+
+def assert_drawn_in_khmer_font(page: Page, selector: str) -> None:
+    fonts = platform_fonts(page, selector)
+    khmer = sum(count for family, count in fonts.items() if "khmer" in family.lower())
+    assert khmer > 0 and khmer == sum(fonts.values()), f"{selector} is not drawn in a Khmer font: {fonts}"
+
+
+def test_khmer_organisation_is_published_and_drawn_in_a_khmer_font(
+    new_page,
+    inbox,
+    live_server,
+    make_statement,
+    make_moderator,
+    artifacts,
+):
+    make_moderator(email=MODERATOR)
+    slug = seeded(
+        make_statement(
+            slug="prey-lang",
+            title="Protect Prey Lang — ការពារព្រៃឡង់",
+            body="We call for the protection of Prey Lang.\n\nយើងទាមទារឱ្យការពារព្រៃឡង់។",
+        )
+    )
+    fields = {
+        **ENDORSER,
+        "organisation": KHMER_NAME,
+        "acronym": "",
+        "location": "",
+        "email": "km@example.org",
+    }
+
+    page = endorse_and_publish(new_page, inbox, live_server, f"/statements/{slug}", fields, DESKTOP)
+
+    expect(page.locator("ol.endorser-list li")).to_have_count(1)
+    expect(list_item(page, 1)).to_have_text(KHMER_NAME)
+    assert_drawn_in_khmer_font(page, "ol.endorser-list li")
+    page.screenshot(path=artifacts / "khmer-statement-1280.png", full_page=True)
+
+
+# ---------------------------------------------------------------- pictures for people to look at
+
+
+def test_screenshots_of_the_statement_and_the_queue(
+    new_page, shared_statement, make_endorsement, make_moderator, artifacts
+):
+    make_moderator(email=MODERATOR)
+    for name, acronym, location in [
+        ("Cambodian Centre for Human Rights", "CCHR", None),
+        (KHMER_NAME, None, "Koh Kong"),
+        ("Coalition of Cambodian Farmer Community Federation of Very Long Names", None, "Battambang"),
+    ]:
+        make_endorsement(
+            shared_statement,
+            organisation=name,
+            acronym=acronym,
+            location=location,
+            email=f"{acronym or 'org'}@example.org".lower(),
+        )
+    slug = seeded(shared_statement)
+
+    desktop = new_page(DESKTOP)
+    desktop.goto(f"/statements/{slug}")
+    desktop.screenshot(path=artifacts / "statement-1280.png", full_page=True)
+    desktop.emulate_media(media="print")
+    desktop.screenshot(path=artifacts / "statement-print.png", full_page=True)
+    pdf = desktop.pdf(path=artifacts / "statement-print.pdf", format="A4")
+    assert pdf.startswith(b"%PDF")
+
+    mobile = new_page(MOBILE)
+    mobile.goto(f"/statements/{slug}")
+    assert_fits(mobile, "the statement page")
+    mobile.screenshot(path=artifacts / "statement-360.png", full_page=True)
+
+    moderator = new_page(DESKTOP)
+    log_in(moderator)
+    expect(moderator.locator("li.queue-item")).to_have_count(3)
+    moderator.screenshot(path=artifacts / "moderation-queue-1280.png", full_page=True)
+    moderator.set_viewport_size(MOBILE)
+    assert_fits(moderator, "the moderation queue with three entries")
+    moderator.screenshot(path=artifacts / "moderation-queue-360.png", full_page=True)
+
+    for name in ("statement-1280", "statement-print", "statement-360", "moderation-queue-1280"):
+        assert (artifacts / f"{name}.png").stat().st_size > 10_000, f"{name}.png looks empty"
+
+
+# ---------------------------------------------------------------- accessibility
+
+AXE = Axe()
+
+
+def axe_problems(page: Page, what: str, artifacts: Path) -> list[str]:
+    """Serious and critical axe violations and ARIA references to missing ids, one line each;
+    every axe violation is kept in test-artifacts/axe-*.json for people to read."""
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby]')].flatMap(e =>
+            ['aria-describedby', 'aria-labelledby'].flatMap(attribute =>
+                (e.getAttribute(attribute) || '').split(/\\s+/)
+                    .filter(id => id && !document.getElementById(id))
+                    .map(id => `#${e.id || e.tagName.toLowerCase()} ${attribute}="${id}"`)))"""
+    )
+    problems = [f"{what}: points at no element: {reference}" for reference in broken]
+    response = AXE.run(page).response
+    violations = response["violations"]
+    kept = {"violations": violations, "incomplete (needs a person)": response.get("incomplete", [])}
+    name = re.sub(r"\W+", "-", what).strip("-")
+    (artifacts / f"axe-{name}.json").write_text(json.dumps(kept, indent=2, ensure_ascii=False))
+    return problems + [
+        f"{what}: {v['id']} ({v['impact']}): {v['help']}; nodes: {[n['target'] for n in v['nodes']]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_pages_pass_axe_and_errors_are_tied_to_their_fields(
+    new_page,
+    shared_statement,
+    make_endorsement,
+    make_moderator,
+    artifacts,
+):
+    make_moderator(email=MODERATOR)
+    make_endorsement(shared_statement, organisation="Pending Org", email="pending@example.org")
+    slug = seeded(shared_statement)
+    page = new_page()
+
+    page.goto(f"/statements/{slug}")
+    problems = axe_problems(page, "statement page", artifacts)
+
+    submit_empty(page)
+    problems += axe_problems(page, "form with errors", artifacts)
+    summary = page.locator("#error-summary")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary.get_by_role("link")).to_have_count(4)  # organisation, contact, email, authorised
+    for name in ("organisation", "contact_name", "email", "authorised"):
+        field = page.locator(f'form[action$="/sign"] [name="{name}"]')
+        expect(field).to_have_attribute("aria-invalid", "true")
+        described_by = (field.get_attribute("aria-describedby") or "").split()
+        assert f"{name}-error" in described_by, f"{name} is not described by its error: {described_by}"
+        expect(page.locator(f"#{name}-error")).not_to_be_empty()
+        expect(summary.locator(f'a[href="#{name}"]')).to_have_count(1)
+
+    fill_signon(page, **ENDORSER)
+    expect(page).to_have_url(re.compile(r"/thanks$"))
+    problems += axe_problems(page, "thanks page", artifacts)
+
+    moderator = new_page()
+    moderator.goto("/login")
+    problems += axe_problems(moderator, "login page", artifacts)
+    log_in(moderator)
+    expect(moderator.locator("li.queue-item")).to_have_count(1)
+    problems += axe_problems(moderator, "moderation queue", artifacts)
+    assert not problems, "accessibility problems:\n" + "\n".join(problems)
