@@ -11,6 +11,8 @@ from models.endorsement import organisation_key
 
 SUBMITTED_FIELDS = (
     "organisation",
+    "organisation_km",
+    "anonymous",
     "acronym",
     "location",
     "website",
@@ -53,6 +55,7 @@ def submit(
     if not statement.accepts_signons():
         raise SignonClosed("Sign-on for this statement is closed.")
     fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
+    fields["language"] = data.get("language") or "en"
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
     key = organisation_key(fields["organisation"], fields["location"])
     repeat = db.session.scalars(
@@ -70,6 +73,8 @@ def submit(
         **fields,
     )
     endorsement.authorised = bool(data.get("authorised"))
+    endorsement.anonymous = bool(data.get("anonymous"))
+    endorsement.statement_version = statement.version
     db.session.add(endorsement)
     db.session.flush()
     return endorsement, True
@@ -114,7 +119,10 @@ def request_correction(endorsement: Endorsement, changes: dict, note: str | None
 
 
 def find_approved_duplicate(endorsement: Endorsement) -> Endorsement | None:
-    query = Endorsement.select_public(endorsement.statement_id).where(
+    """Named or not: the database refuses two approved endorsements of one organisation."""
+    query = sa.select(Endorsement).where(
+        Endorsement.statement_id == endorsement.statement_id,
+        Endorsement.status == EndorsementStatus.APPROVED,
         Endorsement.organisation_key == endorsement.organisation_key,
         Endorsement.id != endorsement.id,
     )

@@ -14,8 +14,15 @@ from models.audit import ModerationEvent  # noqa: E402
 from models.blocklist import BlockedEmailDomain, BlockedNetwork  # noqa: E402
 from models.endorsement import Endorsement, EndorsementStatus  # noqa: E402
 from models.moderator import Moderator, Role  # noqa: E402
+from models.notes import ModeratorNote, RejectionReason  # noqa: E402
 from models.outbox import OutboxMail, OutboxStatus  # noqa: E402
-from models.statement import Statement, StatementStatus  # noqa: E402
+from models.statement import (  # noqa: E402
+    ListOrder,
+    Statement,
+    StatementStatus,
+    StatementTranslation,
+    StatementVersion,
+)
 
 __all__ = [
     "db",
@@ -25,10 +32,15 @@ __all__ = [
     "Endorsement",
     "EndorsementStatus",
     "ModerationEvent",
+    "ListOrder",
     "Moderator",
+    "ModeratorNote",
+    "RejectionReason",
     "OutboxMail",
     "OutboxStatus",
     "Role",
     "Statement",
     "StatementStatus",
+    "StatementTranslation",
+    "StatementVersion",
 ]

@@ -67,6 +67,8 @@ class Endorsement(db.Model):
     statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id"))
     organisation: Mapped[str] = mapped_column(sa.String(200))
     organisation_key: Mapped[str] = mapped_column(sa.String(400))
+    # The name in Khmer script, beside the Latin-script one; the list shows the one for the page's language.
+    organisation_km: Mapped[str | None] = mapped_column(sa.String(200))
     acronym: Mapped[str | None] = mapped_column(sa.String(40))
     location: Mapped[str | None] = mapped_column(sa.String(120))
     website: Mapped[str | None] = mapped_column(sa.String(300))
@@ -75,6 +77,12 @@ class Endorsement(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     message: Mapped[str | None] = mapped_column(sa.Text)
     authorised: Mapped[bool] = mapped_column(default=False)
+    # "Count us, but do not publish our name": counted publicly, named to moderators only.
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The interface language when they signed: every later mail is written in it.
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    # The statement text version they endorsed (Statement.version at sign-on).
+    statement_version: Mapped[int | None]
     status: Mapped[str] = mapped_column(sa.String(16), default=EndorsementStatus.UNCONFIRMED)
     # The stable public order: given once, at approval (or import), never reused.
     position: Mapped[int | None]
@@ -98,6 +106,7 @@ class Endorsement(db.Model):
         back_populates="endorsement",
         order_by="ModerationEvent.id",
     )
+    notes = relationship("ModeratorNote", back_populates="endorsement", order_by="ModeratorNote.id")
 
     PUBLIC_FIELDS = ("organisation", "acronym", "location")
 
@@ -134,11 +143,20 @@ class Endorsement(db.Model):
         self.organisation_key = organisation_key(self.organisation, self.location)
 
     @classmethod
-    def select_public(cls, statement_id: int) -> sa.Select:
-        return (
-            sa.select(cls)
-            .where(cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC))
-            .order_by(cls.position)
+    def select_public(cls, statement_id: int, order: str = "published") -> sa.Select:
+        """The named, approved endorsers in list order: everything any public output may show."""
+        query = sa.select(cls).where(
+            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), sa.not_(cls.anonymous)
+        )
+        if order == "alphabetical":
+            return query.order_by(sa.func.lower(cls.organisation), cls.position)
+        return query.order_by(cls.position)
+
+    @classmethod
+    def count_anonymous(cls, statement_id: int) -> sa.Select:
+        """Approved endorsers who asked not to be named: counted, never listed."""
+        return sa.select(sa.func.count(cls.id)).where(
+            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), cls.anonymous
         )
 
     @classmethod
@@ -163,8 +181,9 @@ class Endorsement(db.Model):
 
     @classmethod
     def count_public(cls, statement_id: int) -> sa.Select:
+        """Named, approved endorsers (the length of the public list)."""
         return sa.select(sa.func.count(cls.id)).where(
-            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC)
+            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), sa.not_(cls.anonymous)
         )
 
     @classmethod

@@ -15,6 +15,12 @@ class StatementStatus:
     PUBLIC = (OPEN, CLOSED)
 
 
+class ListOrder:
+    PUBLISHED = "published"  # the order of approval, as printed lists grow
+    ALPHABETICAL = "alphabetical"
+    ALL = (PUBLISHED, ALPHABETICAL)
+
+
 class Statement(db.Model):
     __tablename__ = "statements"
 
@@ -28,6 +34,11 @@ class Statement(db.Model):
     signon_deadline: Mapped[datetime | None]
     # When sign-on ended (status set to closed); contact data is purged some time after.
     closed_at: Mapped[datetime | None]
+    list_order: Mapped[str] = mapped_column(sa.String(16), default=ListOrder.PUBLISHED, server_default="published")
+    # The language of kicker, title and body above; other languages live in StatementTranslation.
+    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    # The text version endorsers sign now; each edit after the first endorsement adds one.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Bumped by every change that alters the public list, so each worker can tell
     # from one small query whether its cached rendering is still current.
     list_version: Mapped[int] = mapped_column(default=0)
@@ -35,6 +46,10 @@ class Statement(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 
     endorsements = relationship("Endorsement", back_populates="statement")
+    translations = relationship(
+        "StatementTranslation", back_populates="statement", order_by="StatementTranslation.language"
+    )
+    versions = relationship("StatementVersion", back_populates="statement", order_by="StatementVersion.number")
 
     @property
     def is_public(self) -> bool:
@@ -63,3 +78,38 @@ class Statement(db.Model):
     @classmethod
     def select_by_slug(cls, slug: str) -> sa.Select:
         return sa.select(cls).where(cls.slug == slug)
+
+
+class StatementTranslation(db.Model):
+    """The statement's text in another language; the endorser list is shared by all of them."""
+
+    __tablename__ = "statement_translations"
+    __table_args__ = (sa.UniqueConstraint("statement_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id"))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    kicker: Mapped[str] = mapped_column(sa.String(120), default="")
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    statement = relationship("Statement", back_populates="translations")
+
+
+class StatementVersion(db.Model):
+    """The text as it stood before an edit, so every endorsement can be read against what it signed."""
+
+    __tablename__ = "statement_versions"
+    __table_args__ = (sa.UniqueConstraint("statement_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("statements.id"))
+    number: Mapped[int]
+    kicker: Mapped[str] = mapped_column(sa.String(120), default="")
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("moderators.id"))
+
+    statement = relationship("Statement", back_populates="versions")

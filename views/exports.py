@@ -37,7 +37,7 @@ MARKDOWN_BLOCK_START = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
 def approved_list(slug: str) -> tuple[Statement, list[Endorsement]]:
     """The statement (404 unless public) and its approved endorsers in list order."""
     statement = get_public_statement_or_404(slug)
-    return statement, db.session.scalars(Endorsement.select_public(statement.id)).all()
+    return statement, db.session.scalars(Endorsement.select_public(statement.id, statement.list_order)).all()
 
 
 def public_rows(endorsers: list[Endorsement]) -> list[dict]:

@@ -45,13 +45,14 @@ def _cache() -> RenderCache:
     return current_app.extensions.setdefault("jointly_render_cache", RenderCache())
 
 
-def endorser_list(statement: Statement) -> tuple[Markup, int]:
-    """The rendered <ol> of approved endorsers and their count, for this list version."""
+def endorser_list(statement: Statement) -> tuple[Markup, int, int]:
+    """The rendered <ol> of named endorsers, their count and the count of unnamed ones."""
 
     def build():
-        endorsers = db.session.scalars(Endorsement.select_public(statement.id)).all()
-        html = render_template("public/_endorser_list.html", endorsers=endorsers)
-        return Markup(html), len(endorsers)
+        endorsers = db.session.scalars(Endorsement.select_public(statement.id, statement.list_order)).all()
+        unnamed = db.session.scalar(Endorsement.count_anonymous(statement.id))
+        html = render_template("public/_endorser_list.html", endorsers=endorsers, unnamed=unnamed)
+        return Markup(html), len(endorsers), unnamed
 
     # created_at too: a restored or emptied database can hand an old id to a new statement.
     return _cache().get(("list", statement.id, statement.created_at, statement.list_version), build)

@@ -51,13 +51,13 @@ def render_statement(statement: Statement, form: SignOnForm | None = None, statu
         return _with_validators(make_response("", 304), statement, accepts_signons)
     form = form or SignOnForm()
     form.shown_at.data = form_timer()
-    list_html, count = endorser_list(statement)
+    list_html, named, unnamed = endorser_list(statement)
     page = render_template(
         "public/statement.html",
         statement=statement,
         body_html=statement_body(statement),
         list_html=list_html,
-        count=count,
+        count=named + unnamed,
         form=form,
         accepts_signons=accepts_signons,
     )
