@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from domain import RuleError
 from domain.audit import record
 from extensions import db
-from models import Endorsement, EndorsementStatus, Statement, now_utc
+from models import Endorsement, EndorsementStatus, ModeratorNote, Statement, now_utc
 from models.endorsement import organisation_key
 
 SUBMITTED_FIELDS = (
@@ -242,6 +242,40 @@ def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) 
         after={"status": endorsement.status},
         note=note,
     )
+
+
+def decide_many(ids: list[int], moderator, decision) -> tuple[list[Endorsement], list[str]]:
+    """Apply one decision to many endorsements, each on its own (one audit event each).
+
+    A refusal for one (already decided, a duplicate) leaves the others done.
+    """
+    done, refused = [], []
+    for endorsement in db.session.scalars(sa.select(Endorsement).where(Endorsement.id.in_(ids))):
+        try:
+            with db.session.begin_nested():
+                decision(endorsement)
+        except (RuleError, IntegrityError) as error:
+            refused.append(
+                f"{endorsement.display_name}: {error if isinstance(error, RuleError) else 'duplicate'}"
+            )
+        else:
+            done.append(endorsement)
+    return done, refused
+
+
+def add_received(statement: Statement, data: dict, source: str, moderator) -> Endorsement:
+    """An endorsement received by phone, on paper or in a meeting: straight into the queue."""
+    endorsement, created = submit(statement, data, source=source)
+    if not created:
+        raise RuleError(f"“{endorsement.display_name}” has already endorsed with this email address.")
+    endorsement.status = EndorsementStatus.PENDING
+    record("add_received", moderator=moderator, endorsement=endorsement, after={"source": source})
+    return endorsement
+
+
+def add_note(endorsement: Endorsement, moderator, text: str) -> None:
+    db.session.add(ModeratorNote(endorsement=endorsement, moderator_id=moderator.id, body=text))
+    record("note", moderator=moderator, endorsement=endorsement)
 
 
 def public_number(endorsement: Endorsement) -> int:

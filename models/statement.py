@@ -34,7 +34,9 @@ class Statement(db.Model):
     signon_deadline: Mapped[datetime | None]
     # When sign-on ended (status set to closed); contact data is purged some time after.
     closed_at: Mapped[datetime | None]
-    list_order: Mapped[str] = mapped_column(sa.String(16), default=ListOrder.PUBLISHED, server_default="published")
+    list_order: Mapped[str] = mapped_column(
+        sa.String(16), default=ListOrder.PUBLISHED, server_default="published"
+    )
     # The language of kicker, title and body above; other languages live in StatementTranslation.
     language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     # The text version endorsers sign now; each edit after the first endorsement adds one.
@@ -49,7 +51,9 @@ class Statement(db.Model):
     translations = relationship(
         "StatementTranslation", back_populates="statement", order_by="StatementTranslation.language"
     )
-    versions = relationship("StatementVersion", back_populates="statement", order_by="StatementVersion.number")
+    versions = relationship(
+        "StatementVersion", back_populates="statement", order_by="StatementVersion.number"
+    )
 
     @property
     def is_public(self) -> bool:

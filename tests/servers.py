@@ -41,9 +41,21 @@ class Gunicorn:
     def __enter__(self):
         self._log = open(self.log_path or os.devnull, "w")
         self.process = subprocess.Popen(
-            [str(GUNICORN), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "2",
-             "app:create_app()"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(GUNICORN),
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_until_up()
         return self
@@ -106,7 +118,9 @@ class Browserless:
         status, page = self.request(f"/statements/{slug}")
         assert status == 200, status
         data = {
-            "contact_name": "Load Tester", "authorised": "y", "csrf_token": CSRF.search(page).group(1),
+            "contact_name": "Load Tester",
+            "authorised": "y",
+            "csrf_token": CSRF.search(page).group(1),
             **fields,
         }
         return self.request(f"/statements/{slug}/sign", data)[0]

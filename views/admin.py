@@ -1,16 +1,32 @@
-"""Admin-only pages, under /moderation/admin: block lists and moderator accounts."""
+"""Admin-only pages, under /moderation/admin: statements, block lists, reasons, accounts, export."""
 
+import csv
+import io
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from domain import RuleError
 from domain.audit import record
+from domain.editing import create_statement, diff_versions, update_statement
 from extensions import db
 from forms import EmptyForm
 from forms.admin import BlockedDomainForm, BlockedNetworkForm, ModeratorForm
-from models import BlockedEmailDomain, BlockedNetwork, Moderator
+from forms.moderation import ReasonForm
+from forms.statements import StatementForm
+from models import (
+    BlockedEmailDomain,
+    BlockedNetwork,
+    Endorsement,
+    Moderator,
+    RejectionReason,
+    Statement,
+    StatementStatus,
+)
+from views.exports import neutralise_formula
+from views.rendering import render_markdown
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
 
@@ -128,3 +144,156 @@ def toggle_moderator(moderator_id: int):
         db.session.commit()
         flash(f"{moderator.email} is now {'active' if moderator.active else 'inactive'}.", "success")
     return redirect(url_for(".moderators"))
+
+
+@bp.get("/statements")
+def statements():
+    listed = db.session.scalars(sa.select(Statement).order_by(Statement.id.desc())).all()
+    return render_template("admin/statements.html", statements=listed)
+
+
+@bp.route("/statements/new", methods=["GET", "POST"])
+def new_statement():
+    form = StatementForm(status=StatementStatus.DRAFT)
+    if form.validate_on_submit() and not form.preview.data:
+        try:
+            statement = create_statement(form.data, current_user)
+            db.session.commit()
+        except RuleError as error:
+            db.session.rollback()
+            form.slug.errors.append(str(error))
+        else:
+            flash(f"Created {statement.title}.", "success")
+            return redirect(url_for(".edit_statement", statement_id=statement.id))
+    return _render_statement_form(form, None)
+
+
+@bp.route("/statements/<int:statement_id>/edit", methods=["GET", "POST"])
+def edit_statement(statement_id: int):
+    statement = db.get_or_404(Statement, statement_id)
+    form = StatementForm(obj=statement)
+    if form.validate_on_submit() and not form.preview.data:
+        try:
+            changed = update_statement(statement, form.data, current_user)
+            db.session.commit()
+        except RuleError as error:
+            db.session.rollback()
+            form.slug.errors.append(str(error))
+        else:
+            flash("Saved." if changed else "Nothing to change.", "success")
+            return redirect(url_for(".edit_statement", statement_id=statement.id))
+    return _render_statement_form(form, statement)
+
+
+def _render_statement_form(form, statement):
+    preview = render_markdown(form.body.data) if form.preview.data else None
+    page = render_template("admin/statement_form.html", form=form, statement=statement, preview=preview)
+    return page, 422 if form.errors else 200
+
+
+@bp.get("/statements/<int:statement_id>/versions")
+def statement_versions(statement_id: int):
+    """The text history; `?old=N&new=M` shows what changed between two versions."""
+    statement = db.get_or_404(Statement, statement_id)
+    old = request.args.get("old", type=int) or max(statement.version - 1, 1)
+    new = request.args.get("new", type=int) or statement.version
+    try:
+        diff = diff_versions(statement, old, new)
+    except RuleError as error:
+        abort(404, str(error))
+    counts = dict(
+        db.session.execute(
+            sa.select(Endorsement.statement_version, sa.func.count(Endorsement.id))
+            .where(Endorsement.statement_id == statement.id)
+            .group_by(Endorsement.statement_version)
+        ).all()
+    )
+    return render_template(
+        "admin/statement_versions.html", statement=statement, diff=diff, old=old, new=new, counts=counts
+    )
+
+
+@bp.get("/statements/<int:statement_id>/preview")
+def preview_statement(statement_id: int):
+    """How the public page looks, drafts included: drafts are visible to moderators only."""
+    from views.public import render_statement
+
+    return render_statement(db.get_or_404(Statement, statement_id))
+
+
+@bp.route("/reasons", methods=["GET", "POST"])
+def reasons():
+    form = ReasonForm()
+    if form.validate_on_submit():
+        existing = db.session.scalar(sa.select(RejectionReason).where(RejectionReason.text == form.text.data))
+        if existing:
+            existing.active = True
+        else:
+            db.session.add(RejectionReason(text=form.text.data))
+        record("reason_add", moderator=current_user, after={"reason": form.text.data})
+        db.session.commit()
+        flash("Reason added.", "success")
+        return redirect(url_for(".reasons"))
+    listed = db.session.scalars(sa.select(RejectionReason).order_by(RejectionReason.text)).all()
+    return render_template("admin/reasons.html", form=form, reasons=listed, toggle_form=EmptyForm())
+
+
+@bp.post("/reasons/<int:reason_id>/toggle")
+def toggle_reason(reason_id: int):
+    reason = db.get_or_404(RejectionReason, reason_id)
+    if EmptyForm().validate_on_submit():
+        reason.active = not reason.active
+        db.session.commit()
+    return redirect(url_for(".reasons"))
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "statement",
+    "status",
+    "position",
+    "organisation",
+    "organisation_km",
+    "acronym",
+    "location",
+    "website",
+    "anonymous",
+    "contact_name",
+    "email",
+    "phone",
+    "message",
+    "authorised",
+    "source",
+    "language",
+    "submitted_at",
+    "confirmed_at",
+    "decided_at",
+    "rejection_reason",
+)
+
+
+@bp.get("/export.csv")
+def export_all():
+    """Every endorsement with its contact data, for admins only; each download is audited."""
+    query = sa.select(Endorsement).order_by(Endorsement.statement_id, Endorsement.id)
+    statement_id = request.args.get("statement", type=int)
+    if statement_id:
+        query = query.where(Endorsement.statement_id == statement_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = 0
+    for endorsement in db.session.scalars(query):
+        values = {name: getattr(endorsement, name, None) for name in EXPORT_COLUMNS}
+        values["statement"] = endorsement.statement.slug
+        writer.writerow([neutralise_formula(values[name]) for name in EXPORT_COLUMNS])
+        rows += 1
+    record("admin_export", moderator=current_user, after={"rows": rows, "statement_id": statement_id})
+    db.session.commit()
+    response = make_response("\ufeff" + out.getvalue())
+    response.mimetype = "text/csv"
+    response.headers.set(
+        "Content-Disposition", "attachment", filename="jointly-endorsements-with-contacts.csv"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -53,10 +53,15 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def cover_line(count: int) -> str:
-    """The sentence that heads every release of the list."""
-    noun = "organisation" if count == 1 else "organisations"
-    return f"Endorsed by {count} {noun} as of {long_date(now_utc().date())}"
+def cover_line(statement: Statement, named: int) -> str:
+    """The sentence that heads every release of the list; unnamed endorsers count, unnamed."""
+    unnamed = db.session.scalar(Endorsement.count_anonymous(statement.id))
+    total = named + unnamed
+    noun = "organisation" if total == 1 else "organisations"
+    line = f"Endorsed by {total} {noun} as of {long_date(now_utc().date())}"
+    if unnamed:
+        line += f" ({unnamed} of them asked not to be named)"
+    return line
 
 
 def neutralise_formula(cell):
@@ -99,9 +104,9 @@ def as_json(statement: Statement, endorsers: list[Endorsement]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def as_listing(heading: str, endorsers: list[Endorsement], escape=str) -> str:
+def as_listing(statement: Statement, heading: str, endorsers: list[Endorsement], escape=str) -> str:
     """The list as it is published: a heading, the cover line, then '1. Name (ACRONYM)' lines."""
-    lines = [heading, "", cover_line(len(endorsers)), ""]
+    lines = [heading, "", cover_line(statement, len(endorsers)), ""]
     lines += [f"{number}. {escape(e.display_name)}" for number, e in enumerate(endorsers, start=1)]
     return "\n".join(lines) + "\n"
 
@@ -118,7 +123,7 @@ def as_pdf(statement: Statement, endorsers: list[Endorsement]) -> bytes:
         statement=statement,
         body_html=render_markdown(statement.body),
         endorsers=endorsers,
-        cover_line=cover_line(len(endorsers)),
+        cover_line=cover_line(statement, len(endorsers)),
         statement_url=external_url("public.statement", slug=statement.slug),
     )
     return HTML(string=page, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
@@ -148,14 +153,14 @@ def endorsements_json(slug: str):
 @bp.get("/statements/<slug>/endorsements.md")
 def endorsements_markdown(slug: str):
     statement, endorsers = approved_list(slug)
-    body = as_listing("# " + escape_markdown(statement.title), endorsers, escape=escape_markdown)
+    body = as_listing(statement, "# " + escape_markdown(statement.title), endorsers, escape=escape_markdown)
     return download(body, "text/markdown", statement, "md")
 
 
 @bp.get("/statements/<slug>/endorsements.txt")
 def endorsements_text(slug: str):
     statement, endorsers = approved_list(slug)
-    return download(as_listing(statement.title, endorsers), "text/plain", statement, "txt")
+    return download(as_listing(statement, statement.title, endorsers), "text/plain", statement, "txt")
 
 
 @bp.get("/statements/<slug>/endorsements.pdf")
@@ -170,7 +175,8 @@ def embed(slug: str):
     """A widget for partners' sites; the header lets the security headers allow framing here only."""
     statement = get_public_statement_or_404(slug)
     listed = Endorsement.select_public(statement.id).subquery()
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(listed))
+    named = db.session.scalar(sa.select(sa.func.count()).select_from(listed))
+    count = named + db.session.scalar(Endorsement.count_anonymous(statement.id))
     page = render_template(
         "exports/embed.html",
         statement=statement,

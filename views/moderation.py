@@ -3,9 +3,19 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from domain import RuleError
-from domain.endorsements import approve, commit_decision, edit_public_fields, possible_duplicates, reject
+from domain.endorsements import (
+    add_note,
+    add_received,
+    approve,
+    commit_decision,
+    decide_many,
+    edit_public_fields,
+    possible_duplicates,
+    reject,
+)
 from domain.notifications import (
     notify_endorser_that_endorsement_is_published,
     notify_endorser_that_endorsement_is_rejected,
@@ -13,8 +23,15 @@ from domain.notifications import (
 from domain.outbox import after_commit, deliver_due
 from extensions import db
 from forms import EmptyForm
-from forms.moderation import EditDisplayForm, NotificationSettingsForm, RejectForm
-from models import Endorsement, EndorsementStatus, OutboxMail, Statement
+from forms.moderation import (
+    BulkForm,
+    EditDisplayForm,
+    NoteForm,
+    NotificationSettingsForm,
+    ReceivedEndorsementForm,
+    RejectForm,
+)
+from models import Endorsement, EndorsementStatus, OutboxMail, RejectionReason, Statement
 from views.auth import safe_next
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -45,7 +62,8 @@ def queue():
     """Confirmed entries by default; `?show=unconfirmed` or `?show=suspected` for the other tabs."""
     statement_id = request.args.get("statement", type=int)
     show = request.args.get("show") if request.args.get("show") in QUEUE_TABS else EndorsementStatus.PENDING
-    page = db.paginate(Endorsement.select_pending(statement_id, status=show), per_page=50, error_out=False)
+    query = _matching(Endorsement.select_pending(statement_id, status=show), request.args.get("q"))
+    page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
         "moderation/queue.html",
         page=page,
@@ -59,9 +77,30 @@ def queue():
         ),
         failed_mails=db.session.scalar(OutboxMail.count_failed()),
         statement_id=statement_id,
+        q=request.args.get("q", ""),
         action_form=EmptyForm(),
-        reject_form=RejectForm(),
+        reject_form=RejectForm(reasons=_reasons()),
+        bulk_form=BulkForm(reasons=_reasons()),
     )
+
+
+def _reasons() -> list[RejectionReason]:
+    return db.session.scalars(RejectionReason.select_active()).all()
+
+
+def _matching(query: sa.Select, text: str | None) -> sa.Select:
+    """Narrow a listing to entries whose name, acronym, contact or email contain `text`."""
+    if not text or not text.strip():
+        return query
+    pattern = f"%{text.strip()[:100]}%"
+    fields = (
+        Endorsement.organisation,
+        Endorsement.acronym,
+        Endorsement.contact_name,
+        Endorsement.email,
+        Endorsement.location,
+    )
+    return query.where(sa.or_(*(field.ilike(pattern) for field in fields)))
 
 
 @bp.get("/endorsements")
@@ -70,7 +109,7 @@ def endorsements():
     status = request.args.get("status", EndorsementStatus.APPROVED)
     if status not in EndorsementStatus.ALL:
         status = EndorsementStatus.APPROVED
-    query = sa.select(Endorsement).where(Endorsement.status == status)
+    query = _matching(sa.select(Endorsement).where(Endorsement.status == status), request.args.get("q"))
     statement_id = request.args.get("statement", type=int)
     if statement_id:
         query = query.where(Endorsement.statement_id == statement_id)
@@ -84,6 +123,8 @@ def endorsements():
         statuses=EndorsementStatus.ALL,
         statements=statements,
         statement_id=statement_id,
+        q=request.args.get("q", ""),
+        bulk_form=BulkForm(reasons=_reasons()),
     )
 
 
@@ -104,7 +145,8 @@ def _render_detail(endorsement, edit_form, status=200):
         duplicates=possible_duplicates([endorsement]).get(endorsement.id, []),
         edit_form=edit_form,
         action_form=EmptyForm(),
-        reject_form=RejectForm(),
+        reject_form=RejectForm(reasons=_reasons()),
+        note_form=NoteForm(),
         next_pending=next_pending,
         mails=mails.all(),
     )
@@ -144,11 +186,73 @@ def reject_endorsement(endorsement_id: int):
     form = RejectForm()
 
     def reject_and_maybe_tell(endorsement):
-        reject(endorsement, current_user, form.reason.data)
+        reject(endorsement, current_user, form.full_reason())
         if form.notify.data:
             notify_endorser_that_endorsement_is_rejected(endorsement)
 
     return _decide(endorsement_id, reject_and_maybe_tell, form, "Rejected: {name}.")
+
+
+@bp.post("/bulk")
+def bulk():
+    """Approve or reject every selected entry in one request; each gets its own audit event."""
+    form = BulkForm(reasons=_reasons())
+    if not form.validate_on_submit() or not form.ids.data:
+        flash("Select at least one endorsement first; nothing was changed.", "error")
+        return redirect(safe_next(request.form.get("next_url")))
+    if form.action.data == "approve":
+        done, refused = decide_many(form.ids.data, current_user, _approve_and_tell)
+    else:
+        reason = form.full_reason()
+
+        def reject_and_maybe_tell(endorsement):
+            reject(endorsement, current_user, reason)
+            if form.notify.data:
+                notify_endorser_that_endorsement_is_rejected(endorsement)
+
+        done, refused = decide_many(form.ids.data, current_user, reject_and_maybe_tell)
+    db.session.commit()
+    after_commit()
+    verb = "Approved" if form.action.data == "approve" else "Rejected"
+    flash(f"{verb} {len(done)} endorsement(s).", "success")
+    if refused:
+        flash(f"{len(refused)} left unchanged: " + "; ".join(refused[:10]), "error")
+    return redirect(safe_next(request.form.get("next_url")))
+
+
+@bp.post("/endorsements/<int:endorsement_id>/notes")
+def add_endorsement_note(endorsement_id: int):
+    endorsement = db.get_or_404(Endorsement, endorsement_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        add_note(endorsement, current_user, form.body.data)
+        db.session.commit()
+        flash("Note added.", "success")
+    else:
+        flash("The note was empty or too long; nothing was added.", "error")
+    return redirect(url_for(".detail", endorsement_id=endorsement_id))
+
+
+@bp.route("/endorsements/new", methods=["GET", "POST"])
+def add_endorsement():
+    """Type in an endorsement received by phone, paper or in a meeting; it joins the queue."""
+    form = ReceivedEndorsementForm()
+    form.statement_id.choices = [
+        SelectChoice(s.id, s.title)
+        for s in db.session.scalars(sa.select(Statement).order_by(Statement.id.desc()))
+    ]
+    if form.validate_on_submit():
+        statement = db.get_or_404(Statement, form.statement_id.data)
+        try:
+            endorsement = add_received(statement, form.data, form.source.data, current_user)
+            db.session.commit()
+        except RuleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"Added {endorsement.display_name} to the queue.", "success")
+            return redirect(url_for(".detail", endorsement_id=endorsement.id))
+    return render_template("moderation/add.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/endorsements/<int:endorsement_id>/edit")
