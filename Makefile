@@ -52,7 +52,8 @@ format: install-dev
 serve: install
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
-	$(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
+	RATELIMIT_STORAGE_URI=$${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0} \
+	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
