@@ -320,3 +320,36 @@ def test_ip_addresses_are_stored_only_as_keyed_hashes(client, statement):
     sign(client)
     stored = db.session.scalar(sa.select(Endorsement.ip_hash))
     assert stored and "127.0.0.1" not in stored and len(stored) == 32
+
+
+def _moderation_urls(app, prefix: str) -> list[tuple[str, str]]:
+    """Every (method, url) the app serves under `prefix`, with 1 for each id in the path."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix):
+            continue
+        url = rule.rule
+        for argument in rule.arguments:
+            url = url.replace(f"<int:{argument}>", "1").replace(f"<{argument}>", "domains")
+        found += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+def test_every_moderation_route_sends_anonymous_visitors_to_login(app, client):
+    routes = _moderation_urls(app, "/moderation")
+    assert len(routes) > 25
+    token = csrf_from(client.get("/login"))
+    for method, url in routes:
+        response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (method, url)
+
+
+def test_every_admin_route_is_403_for_a_moderator(app, moderator_client):
+    routes = _moderation_urls(app, "/moderation/admin")
+    assert len(routes) > 12
+    token = csrf_from(moderator_client.get("/moderation/"))
+    for method, url in routes:
+        response = moderator_client.open(
+            url, method=method, data={"csrf_token": token} if method == "POST" else None
+        )
+        assert response.status_code == 403, (method, url)
