@@ -17,6 +17,7 @@ def two_instances(database_url, app):
     other = make_test_app(database_url)
     yield app, other
     with other.app_context():
+        db.session.remove()  # requests inside this context left the session open
         db.engine.dispose()
 
 

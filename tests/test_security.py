@@ -85,6 +85,7 @@ def test_cookies_are_secure_behind_https(database_url, make_moderator):
         assert session_cookies and all("Secure" in c for c in session_cookies)
         assert all("Secure" in c for c in page.headers.getlist("Set-Cookie") if c.startswith("session="))
         assert "Strict-Transport-Security" in response.headers
+        db.session.remove()  # requests inside this context left the session open
         db.engine.dispose()
 
 
@@ -279,6 +280,7 @@ def test_healthz_is_503_when_the_database_is_down(database_url):
     app = make_test_app(broken)
     with app.app_context():
         response = app.test_client().get("/healthz")
+        db.session.remove()  # requests inside this context left the session open
         db.engine.dispose()
     assert response.status_code == 503
 

@@ -67,7 +67,7 @@ def upgrade():
 
     with op.batch_alter_table('endorsements', schema=None) as batch_op:
         batch_op.add_column(sa.Column('organisation_km', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('language', sa.String(length=8), server_default='en', nullable=False))
         batch_op.add_column(sa.Column('statement_version', sa.Integer(), nullable=True))
 
