@@ -1,5 +1,6 @@
 """Extensions are created unbound here and bound to the app in `create_app`."""
 
+from flask import session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,10 +25,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ModeratorLoginManager(LoginManager):
+    """Flask-Login's "strong" protection, applied only where there is a login to protect.
+
+    Stock Flask-Login also "protects" an anonymous reader's session (which holds only
+    their CSRF token) and rewrites their cookie on every request, which defeats 304s.
+    """
+
+    def _session_protection_failed(self):
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-login_manager = LoginManager()
+login_manager = ModeratorLoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
 mail = Mail()

@@ -137,15 +137,16 @@ def possible_duplicates(endorsements: list[Endorsement]) -> dict[int, list[Endor
     if not endorsements:
         return {}
     keys = {e.organisation_key for e in endorsements}
-    acronyms = {e.acronym.casefold() for e in endorsements if e.acronym}
+    # Plain IN over the usual spellings, so the (statement_id, acronym) index answers it;
+    # the exact case-insensitive comparison follows below.
+    acronyms = {
+        form for e in endorsements if e.acronym for form in (e.acronym, e.acronym.upper(), e.acronym.lower())
+    }
     candidates = db.session.scalars(
         sa.select(Endorsement).where(
             Endorsement.statement_id.in_({e.statement_id for e in endorsements}),
             Endorsement.status.in_((*EndorsementStatus.ACTIVE, EndorsementStatus.SUSPECTED)),
-            sa.or_(
-                Endorsement.organisation_key.in_(keys),
-                sa.func.lower(Endorsement.acronym).in_(acronyms) if acronyms else sa.false(),
-            ),
+            sa.or_(Endorsement.organisation_key.in_(keys), Endorsement.acronym.in_(acronyms)),
         )
     ).all()
     return {

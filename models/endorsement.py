@@ -60,6 +60,9 @@ class Endorsement(db.Model):
             postgresql_where=sa.text("status = 'approved'"),
         ),
         sa.Index("ix_endorsements_statement_status", "statement_id", "status"),
+        # The duplicate look-ups at sign-on and in the queue.
+        sa.Index("ix_endorsements_statement_key", "statement_id", "organisation_key"),
+        sa.Index("ix_endorsements_statement_acronym", "statement_id", "acronym"),
         sa.Index("ix_endorsements_status_submitted", "status", "submitted_at"),
     )
 

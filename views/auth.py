@@ -27,6 +27,9 @@ def authenticate(email: str, password: str) -> Moderator | None:
         return None
     if not moderator.check_password(password) or not moderator.active:
         return None
+    if moderator.password_needs_rehash:  # hashes made with older parameters are upgraded at login
+        moderator.set_password(password)
+        db.session.commit()
     return moderator
 
 
