@@ -110,3 +110,11 @@ def test_cached_page_keeps_a_working_csrf_token(client, listed):
     etag = client.get("/statements/s").headers["ETag"]
     assert client.get("/statements/s", headers={"If-None-Match": etag}).status_code == 304
     assert sign(client).status_code == 303
+
+
+def test_a_returning_reader_gets_no_new_cookie(client, listed):
+    client.get("/statements/s")
+    second = client.get("/statements/s")
+    assert "Set-Cookie" not in second.headers
+    revalidated = client.get("/statements/s", headers={"If-None-Match": second.headers["ETag"]})
+    assert revalidated.status_code == 304 and "Set-Cookie" not in revalidated.headers
