@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format serve install install-dev clean bench
+.PHONY: run test test-postgres lint format serve install install-dev clean bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed compile-translations
 	@scripts/system-deps.sh
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev compile-translations
 	@scripts/system-deps.sh --test
+
+# Compiled catalogues (.mo) are built here, never committed; each is rebuilt when its .po changes.
+CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+compile-translations: $(CATALOGUES:.po=.mo)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+# Extract every translatable string (see babel.cfg) and merge it into each catalogue; then
+# translate the new entries and those marked fuzzy in translations/<language>/LC_MESSAGES/messages.po.
+translations: | $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --project Jointly --sort-by-file -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 
 run: install
 	$(FLASK) db upgrade

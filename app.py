@@ -10,8 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views.security import add_security_headers
+from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from views.security import add_security_headers, refuse_nul_bytes
 
 DEFAULTS = {
     "SECRET_KEY": None,
@@ -46,6 +46,8 @@ DEFAULTS = {
     "RETENTION_DAYS": 180,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
+    # The interface language for readers whose browser asks for none we have, and for moderators' mail.
+    "DEFAULT_LANGUAGE": "en",
 }
 
 
@@ -88,6 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A cached statement page keeps its form; the token must live as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_HEADERS_ENABLED=True,
+        # Interface languages, each with a catalogue in translations/ (English is the source text).
+        LANGUAGES=("en", "km"),
     )
     app.config.update(_settings_from_environment())
     if test_config:
@@ -100,6 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -114,6 +119,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    babel.init_app(app, locale_selector=public.select_locale)
     # make url_for('index') == url_for('public.index')
     app.add_url_rule("/", endpoint="index")
 
@@ -135,6 +141,11 @@ def _finish_config(app: Flask) -> None:
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{app.config['PORT']}"
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["MODERATOR_SESSION_HOURS"])
+    if app.config["DEFAULT_LANGUAGE"] not in app.config["LANGUAGES"]:
+        raise ValueError(
+            f"DEFAULT_LANGUAGE={app.config['DEFAULT_LANGUAGE']!r} is not one of {app.config['LANGUAGES']}"
+        )
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LANGUAGE"]
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

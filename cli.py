@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from domain import RuleError
 from domain.outbox import deliver_due
 from domain.retention import purge_contact_data
-from domain.statements import import_statement, set_status
+from domain.statements import import_statement, import_translation, set_status
 from extensions import db
 from models import Moderator, OutboxMail, Role, Statement, StatementStatus
 
@@ -25,8 +25,21 @@ retention_cli = AppGroup("retention", help="Erase contact data that is no longer
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
 @click.option("--slug", help="Address of the statement (default: file name without its date).")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has any statement.")
-def import_command(path: Path | None, slug: str | None, if_empty: bool):
-    """Import a statement file (Markdown with a numbered endorser list); safe to repeat."""
+@click.option(
+    "--translation-of",
+    metavar="SLUG",
+    help="Read PATH as the text of the existing statement SLUG in another language (needs --language). "
+    "Its kicker, title, date and body are read as in any statement file; the date must be the "
+    "statement's. A numbered list in it is ignored: every language version shares one list.",
+)
+@click.option("--language", metavar="CODE", help="The language of a --translation-of file, e.g. km.")
+def import_command(
+    path: Path | None, slug: str | None, if_empty: bool, translation_of: str | None, language: str | None
+):
+    """Import a statement file (Markdown with a numbered endorser list) or its translation; safe to repeat."""
+    if translation_of or language:
+        _import_translation(path, translation_of, language, slug, if_empty)
+        return
     if if_empty and db.session.scalar(sa.select(sa.func.count(Statement.id))):
         click.echo("The database already has statements; nothing imported.")
         return
@@ -38,6 +51,25 @@ def import_command(path: Path | None, slug: str | None, if_empty: bool):
         db.session.rollback()
         raise click.ClickException(f"{path}: {error}. Nothing was imported.") from error
     click.echo(f"{statement.slug}: {added} endorsement(s) added.")
+
+
+def _import_translation(path, translation_of, language, slug, if_empty) -> None:
+    if not (path and translation_of and language):
+        raise click.UsageError("A translation needs PATH, --translation-of SLUG and --language CODE.")
+    if slug or if_empty:
+        raise click.UsageError("--slug and --if-empty do not apply to a translation.")
+    languages = current_app.config["LANGUAGES"]
+    if language not in languages:
+        raise click.BadParameter(f"use one of {', '.join(languages)}", param_hint="--language")
+    try:
+        translation, changed, ignored = import_translation(path, translation_of, language)
+        db.session.commit()
+    except RuleError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error}. Nothing was imported.") from error
+    click.echo(f"{translation_of} [{language}]: {'text updated' if changed else 'already up to date'}.")
+    if ignored:
+        click.echo(f"The file's list of {ignored} endorser(s) was ignored: all languages share one list.")
 
 
 @statements_cli.command("set-status")

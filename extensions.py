@@ -1,6 +1,7 @@
 """Extensions are created unbound here and bound to the app in `create_app`."""
 
 from flask import session
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -45,6 +46,7 @@ login_manager = ModeratorLoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
 mail = Mail()
+babel = Babel()
 # Client addresses come from the WSGI environ, which ProxyFix (PROXY_FIX_HOPS) has already
 # corrected when behind a trusted proxy; a raw X-Forwarded-For is never read.
 limiter = Limiter(key_func=get_remote_address)

@@ -1,10 +1,15 @@
 """Every mail Jointly sends, named by recipient and event; each goes into the outbox
-in the caller's transaction and is delivered after the commit."""
+in the caller's transaction and is delivered after the commit.
+
+A mail to an endorser is written in the language they signed in, whatever the language
+of the request that causes it (a moderator's approval, say); moderators get theirs in
+DEFAULT_LANGUAGE."""
 
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from domain.tokens import CONFIRM, MANAGE, make_token
 from extensions import db
@@ -30,26 +35,42 @@ def send_email(template: str, to: str, *, endorsement: Endorsement | None = None
     return outbox_mail
 
 
+def endorser_language(endorsement: Endorsement) -> str:
+    """The language they signed in, if the site still speaks it."""
+    if endorsement.language in current_app.config["LANGUAGES"]:
+        return endorsement.language
+    return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def endorser_url(endorsement: Endorsement, endpoint: str, **values) -> str:
+    """A link for the endorser that opens in their language (`?lang=`)."""
+    return external_url(endpoint, lang=endorser_language(endorsement), **values)
+
+
 def _to_endorser(template: str, endorsement: Endorsement, **context) -> OutboxMail | None:
     """Mail the endorsement's contact, within the per-endorsement cap, with their personal link."""
     if not endorsement.email or endorsement.mails_sent >= current_app.config["MAILS_PER_ENDORSEMENT"]:
         return None
     endorsement.mails_sent += 1
-    manage_url = external_url("public.manage", token=make_token(endorsement.id, MANAGE))
-    return send_email(template, endorsement.email, endorsement=endorsement, manage_url=manage_url, **context)
+    manage_url = endorser_url(endorsement, "public.manage", token=make_token(endorsement.id, MANAGE))
+    with force_locale(endorser_language(endorsement)):
+        return send_email(
+            template, endorsement.email, endorsement=endorsement, manage_url=manage_url, **context
+        )
 
 
 def _to_moderators(template: str, endorsement: Endorsement, **context) -> list[OutboxMail]:
     query = sa.select(Moderator.email).where(Moderator.active, Moderator.notify_new_endorsements)
     review_url = external_url("moderation.detail", endorsement_id=endorsement.id)
-    return [
-        send_email(template, email, endorsement=endorsement, review_url=review_url, **context)
-        for email in db.session.scalars(query)
-    ]
+    with force_locale(current_app.config["DEFAULT_LANGUAGE"]):
+        return [
+            send_email(template, email, endorsement=endorsement, review_url=review_url, **context)
+            for email in db.session.scalars(query)
+        ]
 
 
 def notify_endorser_to_confirm(endorsement: Endorsement):
-    confirm_url = external_url("public.confirm", token=make_token(endorsement.id, CONFIRM))
+    confirm_url = endorser_url(endorsement, "public.confirm", token=make_token(endorsement.id, CONFIRM))
     return _to_endorser("confirm_endorsement", endorsement, confirm_url=confirm_url)
 
 
@@ -58,7 +79,7 @@ def notify_endorser_of_repeat_signon(endorsement: Endorsement):
 
 
 def notify_endorser_that_endorsement_is_published(endorsement: Endorsement):
-    public_url = external_url("public.statement", slug=endorsement.statement.slug)
+    public_url = endorser_url(endorsement, "public.statement", slug=endorsement.statement.slug)
     return _to_endorser("endorsement_published", endorsement, public_url=public_url)
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 from domain import RuleError
 from domain.audit import record
 from extensions import db
-from models import Endorsement, EndorsementStatus, Statement, StatementStatus, now_utc
+from models import (
+    Endorsement,
+    EndorsementStatus,
+    Statement,
+    StatementStatus,
+    StatementTranslation,
+    now_utc,
+)
 from models.endorsement import organisation_key
 
 HEADING = re.compile(r"^\s*#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
@@ -135,6 +142,74 @@ def import_statement(path: Path, slug: str | None = None) -> tuple[Statement, in
         statement.list_version = (statement.list_version or 0) + 1
         record("import", statement=statement, after={"added": added, "file": Path(path).name})
     return statement, added
+
+
+def import_translation(path: Path, slug: str, language: str) -> tuple[StatementTranslation, bool, int]:
+    """Set the statement's text in another language from a statement file; safe to repeat.
+
+    Returns the translation, whether it changed, and how many list entries the file had:
+    those are ignored, because every language version shares the statement's one list.
+    """
+    parsed = parse_statement(Path(path).read_text(encoding="utf-8"))
+    statement = db.session.scalar(Statement.select_by_slug(slug))
+    if statement is None:
+        raise RuleError(f"there is no statement {slug!r} to translate; import the statement first")
+    if language == statement.language:
+        raise RuleError(f"{language!r} is the statement's own language; import the file without a language")
+    if statement.published_on and parsed.published_on != statement.published_on:
+        raise RuleError(
+            f"the file is dated {parsed.published_on.isoformat()}, the statement "
+            f"{statement.published_on.isoformat()}; is it a translation of another statement?"
+        )
+    translation = next((t for t in statement.translations if t.language == language), None)
+    if translation is None:
+        translation = StatementTranslation(statement=statement, language=language)
+        db.session.add(translation)
+    changed = False
+    for name in ("kicker", "title", "body"):
+        if getattr(translation, name) != getattr(parsed, name):
+            setattr(translation, name, getattr(parsed, name))
+            changed = True
+    if changed:
+        statement.touch_list()  # every cached page links to the language versions it has
+        record(
+            "import_translation",
+            statement=statement,
+            after={"language": language, "file": Path(path).name},
+        )
+    db.session.flush()
+    return translation, changed, len(parsed.endorsers)
+
+
+@dataclass
+class StatementText:
+    """The kicker, title and body a reader sees, and the language they are in."""
+
+    language: str
+    kicker: str
+    title: str
+    body: str
+    updated_at: datetime | None
+
+
+def text_in(statement: Statement, language: str) -> StatementText:
+    """The statement in `language` when it exists there, else in its own language."""
+    source = statement
+    if language != statement.language:
+        source = next((t for t in statement.translations if t.language == language), statement)
+    return StatementText(
+        language=source.language or "en",
+        kicker=source.kicker or "",
+        title=source.title,
+        body=source.body or "",
+        updated_at=source.updated_at,
+    )
+
+
+def languages_of(statement: Statement) -> list[str]:
+    """Every language the statement can be read in, its own first."""
+    own = statement.language or "en"
+    return [own] + sorted({t.language for t in statement.translations} - {own})
 
 
 def _add_missing_endorsers(statement: Statement, endorsers: list[ParsedEndorser]) -> int:

@@ -1,6 +1,7 @@
 """Signed, expiring links that let an endorser act without an account."""
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "confirm"
@@ -30,16 +31,16 @@ def read_token(token: str, purpose: str) -> int:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as error:
         raise TokenProblem(
-            "This link has expired. Please sign on again, or ask the organisers.", 410
+            _("This link has expired. Please sign on again, or ask the organisers."), 410
         ) from error
     except BadSignature as error:
-        raise TokenProblem("This link is not valid. Please copy the whole link from the email.") from error
+        raise TokenProblem(_("This link is not valid. Please copy the whole link from the email.")) from error
     if (
         not isinstance(payload, dict)
         or payload.get("purpose") != purpose
         or not isinstance(payload.get("id"), int)
     ):
         raise TokenProblem(
-            "This link is meant for another page. Please use the link from the email as it is."
+            _("This link is meant for another page. Please use the link from the email as it is.")
         )
     return payload["id"]

@@ -3,10 +3,18 @@
 import re
 import unicodedata
 
-from wtforms.validators import ValidationError
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Length, ValidationError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The Khmer block and Khmer symbols.
+KHMER_LETTER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
 URL_LIKE = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|org|net|info|xyz|ru|io|kh)\b)", re.I)
+
+
+def at_most(characters: int) -> Length:
+    """Length(max=...) with WTForms' own message, translated here: WTForms has no Khmer catalogue."""
+    return Length(max=characters, message=_l("Field cannot be longer than %(max)d characters."))
 
 
 def strip(value):
@@ -25,7 +33,7 @@ class NoFormulaPrefix:
 
     def __call__(self, form, field):
         if field.data and field.data.startswith(FORMULA_PREFIXES):
-            raise ValidationError("Please start with a letter or number, not = + - or @.")
+            raise ValidationError(_l("Please start with a letter or number, not = + - or @."))
 
 
 class NoUrl:
@@ -33,7 +41,7 @@ class NoUrl:
 
     def __call__(self, form, field):
         if field.data and URL_LIKE.search(field.data):
-            raise ValidationError("Please leave web addresses out of this field.")
+            raise ValidationError(_l("Please leave web addresses out of this field."))
 
 
 class NoControlCharacters:
@@ -42,7 +50,15 @@ class NoControlCharacters:
 
     def __call__(self, form, field):
         if field.data and has_control_characters(field.data, self.allow_newlines):
-            raise ValidationError("This contains invisible control characters; please retype it.")
+            raise ValidationError(_l("This contains invisible control characters; please retype it."))
+
+
+class KhmerScript:
+    """The field for the name in Khmer script must hold some Khmer letters."""
+
+    def __call__(self, form, field):
+        if field.data and not KHMER_LETTER.search(field.data):
+            raise ValidationError(_l("Please write this name in Khmer script, or leave the field empty."))
 
 
 def name_hygiene():

@@ -16,7 +16,11 @@ from forms.signon import SignOnForm
 
 class RejectForm(FlaskForm):
     reason_choice = SelectField("Reason", choices=[], validate_choice=False)
-    reason = TextAreaField("Reason (optional)", filters=[strip], validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(
+        "Reason (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000), NoControlCharacters(allow_newlines=True)],
+    )
     notify = BooleanField("Tell the endorser by email, with the reason")
     submit = SubmitField("Reject")
 

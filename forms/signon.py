@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -9,89 +10,100 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import URL, DataRequired, Email, Optional, Regexp
 
-from forms.hygiene import NoControlCharacters, name_hygiene, strip
+from forms.hygiene import KhmerScript, NoControlCharacters, at_most, name_hygiene, strip
 
 
 class SignOnForm(FlaskForm):
     """An organisation endorses a statement; contact fields are for moderators only."""
 
     organisation = StringField(
-        "Organisation name",
+        _l("Organisation name"),
         filters=[strip],
-        validators=[DataRequired("Please give the organisation's name."), Length(max=200), *name_hygiene()],
-        description="As it should appear in the public list.",
+        validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
+        description=_l("As it should appear in the public list."),
         render_kw={"autocomplete": "organization"},
     )
-    acronym = StringField(
-        "Acronym",
+    organisation_km = StringField(
+        _l("Name in Khmer script"),
         filters=[strip],
-        validators=[Optional(), Length(max=40), *name_hygiene()],
-        description="Optional, e.g. CCHR.",
+        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
+        description=_l("Optional. The list shows it beside the name above."),
+        render_kw={"lang": "km"},
+    )
+    acronym = StringField(
+        _l("Acronym"),
+        filters=[strip],
+        validators=[Optional(), at_most(40), *name_hygiene()],
+        description=_l("Optional, e.g. CCHR."),
     )
     location = StringField(
-        "Location",
+        _l("Location"),
         filters=[strip],
-        validators=[Optional(), Length(max=120), *name_hygiene()],
-        description="Optional: province or city, e.g. Koh Kong.",
+        validators=[Optional(), at_most(120), *name_hygiene()],
+        description=_l("Optional: province or city, e.g. Koh Kong."),
         render_kw={"autocomplete": "address-level1"},
     )
     website = URLField(
-        "Website",
+        _l("Website"),
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=300),
-            URL(message="Please give a full web address, starting with https://."),
+            at_most(300),
+            URL(message=_l("Please give a full web address, starting with https://.")),
             NoControlCharacters(),
         ],
-        description="Optional.",
+        description=_l("Optional."),
         render_kw={"autocomplete": "url", "placeholder": "https://"},
     )
+    anonymous = BooleanField(
+        _l("Count us, but do not publish our name"),
+        description=_l("The organisation is counted in the total but not named in the public list."),
+    )
     contact_name = StringField(
-        "Contact person",
+        _l("Contact person"),
         filters=[strip],
-        validators=[DataRequired("Please tell us who to contact."), Length(max=120), *name_hygiene()],
-        description="Not published. Only moderators see it.",
+        validators=[DataRequired(_l("Please tell us who to contact.")), at_most(120), *name_hygiene()],
+        description=_l("Not published. Only moderators see it."),
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[strip],
         validators=[
-            DataRequired("Please give an email address."),
-            Length(max=254),
-            Email(message="Please give a valid email address, like name@example.org."),
+            DataRequired(_l("Please give an email address.")),
+            at_most(254),
+            Email(message=_l("Please give a valid email address, like name@example.org.")),
         ],
-        description="Not published. We use it to confirm the endorsement.",
+        description=_l("Not published. We use it to confirm the endorsement."),
         render_kw={"autocomplete": "email"},
     )
     phone = TelField(
-        "Phone",
+        _l("Phone"),
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=40),
+            at_most(40),
             # A leading + is normal here; exports neutralise formulas cell by cell.
-            Regexp(r"^[0-9+()./\s-]*$", message="Please use digits, spaces and + ( ) - only."),
+            Regexp(r"^[0-9+()./\s-]*$", message=_l("Please use digits, spaces and + ( ) - only.")),
         ],
-        description="Optional. Not published.",
+        description=_l("Optional. Not published."),
         render_kw={"autocomplete": "tel"},
     )
     message = TextAreaField(
-        "Message to the moderators",
+        _l("Message to the moderators"),
         filters=[strip],
-        validators=[Optional(), Length(max=2000), NoControlCharacters(allow_newlines=True)],
-        description="Optional. Not published.",
+        validators=[Optional(), at_most(2000), NoControlCharacters(allow_newlines=True)],
+        description=_l("Optional. Not published."),
     )
     authorised = BooleanField(
-        "I am authorised to endorse this statement on behalf of this organisation.",
-        validators=[DataRequired("Please confirm that you may sign for this organisation.")],
+        _l("I am authorised to endorse this statement on behalf of this organisation."),
+        validators=[DataRequired(_l("Please confirm that you may sign for this organisation."))],
     )
-    submit = SubmitField("Endorse this statement")
+    submit = SubmitField(_l("Endorse this statement"))
     # Spam traps: a field people never see (bots fill it in) and the signed time the form was shown.
-    homepage = StringField("Leave this field empty", render_kw={"tabindex": "-1", "autocomplete": "off"})
+    homepage = StringField(_l("Leave this field empty"), render_kw={"tabindex": "-1", "autocomplete": "off"})
     shown_at = HiddenField()
 
 
@@ -99,19 +111,19 @@ class CorrectionForm(FlaskForm):
     """The endorser asks for the public name to be written differently."""
 
     organisation = StringField(
-        "Organisation name",
+        _l("Organisation name"),
         filters=[strip],
-        validators=[DataRequired("Please give the organisation's name."), Length(max=200), *name_hygiene()],
+        validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
     )
     acronym = StringField(
-        "Acronym", filters=[strip], validators=[Optional(), Length(max=40), *name_hygiene()]
+        _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
     )
     location = StringField(
-        "Location", filters=[strip], validators=[Optional(), Length(max=120), *name_hygiene()]
+        _l("Location"), filters=[strip], validators=[Optional(), at_most(120), *name_hygiene()]
     )
     note = TextAreaField(
-        "Note to the moderators",
+        _l("Note to the moderators"),
         filters=[strip],
-        validators=[Optional(), Length(max=1000), NoControlCharacters(allow_newlines=True)],
+        validators=[Optional(), at_most(1000), NoControlCharacters(allow_newlines=True)],
     )
-    submit = SubmitField("Ask for this correction")
+    submit = SubmitField(_l("Ask for this correction"))

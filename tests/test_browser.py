@@ -300,6 +300,38 @@ def test_khmer_organisation_is_published_and_drawn_in_a_khmer_font(
     page.screenshot(path=artifacts / "khmer-statement-1280.png", full_page=True)
 
 
+def test_khmer_translation_of_the_shared_statement_for_a_khmer_browser(
+    browser, live_server, app, shared_statement, runner, artifacts
+):
+    """A browser that asks for Khmer gets the Khmer text, the Khmer interface and the one list of 43,
+    shaped by HarfBuzz in a Khmer font (the screenshot is kept for people to look at)."""
+    translation = ROOT / "tests" / "data" / "2024-06-27-stop-reprisals-against-central.km.md"
+    options = ["--translation-of", shared_statement.slug, "--language", "km"]
+    imported = runner.invoke(args=["statements", "import", str(translation), *options])
+    assert imported.exit_code == 0, imported.output
+    slug = seeded(shared_statement)
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.base_url, locale="km-KH")
+    try:
+        page = context.new_page()
+        page.goto(f"/statements/{slug}")
+        expect(page.locator("html")).to_have_attribute("lang", "km")
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^បញ្ឈប់ការសងសឹកលើអង្គការ CENTRAL"))
+        expect(page.locator(".kicker")).to_have_text("សេចក្តីថ្លែងការណ៍រួម")
+        expect(page.locator("#endorsers-heading")).to_have_text("គាំទ្រដោយអង្គការចំនួន 43")
+        expect(page.locator("ol.endorser-list li")).to_have_count(43)
+        expect(page.get_by_role("link", name="English", exact=True).first).to_be_visible()
+        for selector in (".kicker", "#signon-heading"):
+            assert_drawn_in_khmer_font(page, selector)
+        # Shaped, not drawn letter by letter: each subscript consonant (coeng + consonant) is one glyph.
+        kicker = page.locator(".kicker").inner_text()
+        assert sum(platform_fonts(page, ".kicker").values()) < len(kicker.strip())
+        assert_fits(page, "the Khmer statement page")
+        page.screenshot(path=artifacts / "statement-km-1280.png", full_page=True)
+        page.screenshot(path=artifacts / "statement-km-1280-top.png")
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- pictures for people to look at
 
 

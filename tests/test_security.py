@@ -355,3 +355,26 @@ def test_every_admin_route_is_403_for_a_moderator(app, moderator_client):
             url, method=method, data={"csrf_token": token} if method == "POST" else None
         )
         assert response.status_code == 403, (method, url)
+
+
+@pytest.mark.parametrize("path", ["/statements/s%00", "/moderation/?q=%00", "/statements/s?lang=%00"])
+def test_nul_bytes_in_an_address_get_a_clear_400(moderator_client, statement, path):
+    """PostgreSQL refuses NUL in text; it must never reach a query as a 500."""
+    response = moderator_client.get(path)
+    assert response.status_code == 400
+    assert "invisible character" in response.get_data(as_text=True)
+
+
+def test_nul_bytes_in_a_rejection_reason_get_a_message_and_change_nothing(
+    moderator_client, statement, make_endorsement
+):
+    endorsement = make_endorsement(statement)
+    token = csrf_from(moderator_client.get(f"/moderation/endorsements/{endorsement.id}"))
+    response = moderator_client.post(
+        f"/moderation/endorsements/{endorsement.id}/reject",
+        data={"reason": "dup\x00licate", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert response.status_code in (200, 400)
+    assert "invisible control characters" in response.get_data(as_text=True)
+    assert statuses() == ["pending"]

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from extensions import db, limiter, login_manager
@@ -33,10 +34,10 @@ def authenticate(email: str, password: str) -> Moderator | None:
     return moderator
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, never an absolute URL to somewhere else."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only a path on this site, never an absolute URL to somewhere else; else `default` (the queue)."""
     if not target:
-        return url_for("moderation.queue")
+        return default or url_for("moderation.queue")
     parts = urlsplit(target)
     if (
         parts.scheme
@@ -44,8 +45,9 @@ def safe_next(target: str | None) -> str:
         or not target.startswith("/")
         or target.startswith("//")
         or "\\" in target
+        or any(ch.isspace() or not ch.isprintable() for ch in target)  # browsers drop tabs: "/\t/evil"
     ):
-        return url_for("moderation.queue")
+        return default or url_for("moderation.queue")
     return target
 
 
@@ -67,7 +69,7 @@ def login():
             session.permanent = True
             login_user(moderator)
             return redirect(safe_next(request.args.get("next")))
-        flash("Email or password is not right.", "error")
+        flash(_("Email or password is not right."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -78,5 +80,5 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         logout_user()
-        flash("You are logged out.", "success")
+        flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))

@@ -160,7 +160,7 @@ def _decide(endorsement_id: int, decision, form, success: str):
     """Run one decision through the domain rule, commit it, and say how it went."""
     endorsement = db.get_or_404(Endorsement, endorsement_id)
     if not form.validate_on_submit():
-        flash("That form was incomplete; nothing was changed.", "error")
+        flash(f"Nothing was changed: {_first_problem(form)}", "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
     try:
         decision(endorsement)
@@ -172,6 +172,14 @@ def _decide(endorsement_id: int, decision, form, success: str):
     after_commit()
     flash(success.format(name=endorsement.display_name), "success")
     return redirect(safe_next(request.form.get("next_url")))
+
+
+def _first_problem(form) -> str:
+    """The first field error, named, so the moderator knows what to fix."""
+    for field in form:
+        if field.errors:
+            return f"{field.label.text}: {field.errors[0]}"
+    return "the form was incomplete."
 
 
 def _approve_and_tell(endorsement):

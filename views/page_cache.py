@@ -1,9 +1,9 @@
 """What makes the statement page cheap to serve to thousands of readers.
 
-The endorser list and the statement body are rendered once per version and kept per
-process; the version lives in the database (`Statement.list_version`, bumped by every
-change to the list, and `updated_at`), so every worker on every machine sees a change
-on its next request. Readers who already have the page get a 304.
+The endorser list and the statement body are rendered once per version and language and
+kept per process; the version lives in the database (`Statement.list_version`, bumped by
+every change to the list, and `updated_at`), so every worker on every machine sees a
+change on its next request. Readers who already have the page get a 304.
 """
 
 import hashlib
@@ -12,9 +12,11 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, render_template, session
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from domain.statements import StatementText
 from extensions import db
 from models import Endorsement, Statement
 from views.rendering import render_markdown
@@ -55,12 +57,15 @@ def endorser_list(statement: Statement) -> tuple[Markup, int, int]:
         return Markup(html), len(endorsers), unnamed
 
     # created_at too: a restored or emptied database can hand an old id to a new statement.
-    return _cache().get(("list", statement.id, statement.created_at, statement.list_version), build)
+    # The locale too: the names and the sentence about unnamed endorsers differ per language.
+    key = ("list", statement.id, statement.created_at, statement.list_version, str(get_locale()))
+    return _cache().get(key, build)
 
 
-def statement_body(statement: Statement) -> Markup:
-    key = ("body", statement.id, statement.updated_at)
-    return _cache().get(key, lambda: render_markdown(statement.body))
+def statement_body(statement: Statement, text: StatementText) -> Markup:
+    """The body of the language version the reader sees (`domain.statements.text_in`)."""
+    key = ("body", statement.id, statement.created_at, text.language, text.updated_at)
+    return _cache().get(key, lambda: render_markdown(text.body))
 
 
 def _templates_version() -> str:
@@ -78,11 +83,14 @@ def _templates_version() -> str:
 
 
 def page_etag(statement: Statement, accepts_signons: bool) -> str:
-    """Everything the page shows: list and text versions, the reader's CSRF token and login."""
+    """Everything the page shows: list and text versions in the reader's language, the
+    languages it can be read in, the reader's CSRF token and login."""
     parts = (
         statement.id,
         statement.list_version,
         statement.updated_at.isoformat(),
+        str(get_locale()),
+        sorted((t.language, t.updated_at.isoformat()) for t in statement.translations),
         accepts_signons,
         session.get("csrf_token", ""),
         current_user.get_id() or "",

@@ -1,10 +1,15 @@
-"""The public site: statements, their lists, and the sign-on form."""
+"""The public site: statements, their lists, the sign-on form, and the reader's language."""
 
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from babel import Locale
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -12,6 +17,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
 from domain import RuleError
 from domain.endorsements import SignonClosed, confirm, request_correction, submit, withdraw
@@ -25,15 +34,154 @@ from domain.notifications import (
 )
 from domain.outbox import after_commit
 from domain.spam import form_timer, ip_hash, suspicion
+from domain.statements import languages_of, text_in
 from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db, limiter
 from forms import EmptyForm
 from forms.signon import CorrectionForm, SignOnForm
-from models import Endorsement, Statement, StatementStatus
+from models import Endorsement, EndorsementStatus, Statement, StatementStatus
+from views.auth import safe_next
 from views.errors import render_error
 from views.page_cache import endorser_list, page_etag, statement_body
 
 bp = Blueprint("public", __name__)
+
+LANGUAGE_COOKIE = "lang"
+# What an endorser's own link shows as the state of their endorsement.
+STATUS_LABELS = {
+    EndorsementStatus.UNCONFIRMED: _l("waiting for your confirmation"),
+    EndorsementStatus.PENDING: _l("waiting for review by a moderator"),
+    EndorsementStatus.SUSPECTED: _l("waiting for review by a moderator"),
+    EndorsementStatus.APPROVED: _l("published in the list"),
+    EndorsementStatus.REJECTED: _l("not accepted"),
+    EndorsementStatus.WITHDRAWN: _l("withdrawn"),
+}
+
+
+# ---------------------------------------------------------------- the reader's language
+
+
+def select_locale() -> str:
+    """An explicit choice (`?lang=` here, else the cookie), else Accept-Language, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        for chosen in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+            if chosen in languages:
+                return chosen
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
+    return current_app.config["DEFAULT_LANGUAGE"]
+
+
+@bp.before_app_request
+def choose_language_afresh():
+    """Flask-Babel keeps the locale in `g`, which outlives a request when an app context was
+    already pushed (tests, scripts): decide again for every request."""
+    refresh()
+
+
+def current_language() -> str:
+    return str(get_locale())
+
+
+def remember_language(response, code: str) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=timedelta(days=365),
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@bp.get("/language/<code>")
+def set_language(code: str):
+    """The language switcher: remember the choice, then back to the page it was made on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next"), default=url_for("public.index")), code=303)
+    remember_language(response, code)
+    return response
+
+
+@bp.after_app_request
+def remember_explicit_language(response):
+    """A link with ?lang= (shared, or sent in a mail) is a choice too: keep it for the next pages."""
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"] and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        remember_language(response, chosen)
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def _page_to_return_to() -> str:
+    """This page again, for the switcher: without ?lang=, and never an address that only takes POST."""
+    if request.method in ("GET", "HEAD"):
+        args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+        return request.path + ("?" + urlencode(args) if args else "")
+    adapter = current_app.url_map.bind("localhost")
+    for candidate in (request.path, request.path.rsplit("/", 1)[0]):
+        try:
+            adapter.match(candidate, method="GET")
+        except HTTPException:
+            continue
+        return candidate
+    return url_for("public.index")
+
+
+@bp.app_template_global()
+def language_switch() -> list[dict]:
+    """One link per interface language, each named in its own language."""
+    here = _page_to_return_to()
+    return [
+        {
+            "code": code,
+            "name": language_name(code, code),
+            "url": url_for("public.set_language", code=code, next=here),
+            "current": code == current_language(),
+        }
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+@bp.app_template_global()
+def language_name(code: str, in_language: str | None = None) -> str:
+    """'Khmer' to an English reader, 'ខ្មែរ' to a Khmer one."""
+    return Locale.parse(code).get_display_name(in_language or current_language())
+
+
+@bp.app_template_global()
+def statement_text(statement: Statement):
+    """The statement's kicker, title and body in the current language when it has them."""
+    return text_in(statement, current_language())
+
+
+@bp.app_template_global()
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter()
+def listed_name(endorsement: Endorsement) -> str:
+    """The name as the list prints it: the name in the page's script, the other in brackets,
+    then acronym and location: 'Prey Lang Community (សហគមន៍ព្រៃឡង់) (PLC) (Kratie)'."""
+    names = [endorsement.organisation]
+    other = endorsement.organisation_km
+    if other and other != endorsement.organisation:
+        names = [other, endorsement.organisation] if current_language() == "km" else [names[0], other]
+    extras = [*names[1:], endorsement.acronym, endorsement.location]
+    return names[0] + "".join(f" ({extra})" for extra in extras if extra)
+
+
+@bp.app_context_processor
+def language_context() -> dict:
+    return {"current_language": current_language()}
+
+
+# ---------------------------------------------------------------- statements and sign-on
 
 
 def get_public_statement_or_404(slug: str) -> Statement:
@@ -52,10 +200,18 @@ def render_statement(statement: Statement, form: SignOnForm | None = None, statu
     form = form or SignOnForm()
     form.shown_at.data = form_timer()
     list_html, named, unnamed = endorser_list(statement)
+    language = current_language()
+    text = text_in(statement, language)
     page = render_template(
         "public/statement.html",
         statement=statement,
-        body_html=statement_body(statement),
+        text=text,
+        other_languages=[
+            code
+            for code in languages_of(statement)
+            if code in current_app.config["LANGUAGES"] and code != language
+        ],
+        body_html=statement_body(statement, text),
         list_html=list_html,
         count=named + unnamed,
         form=form,
@@ -70,7 +226,7 @@ def _with_validators(response, statement: Statement, accepts_signons: bool):
     response.set_etag(page_etag(statement, accepts_signons))
     response.last_modified = statement.updated_at
     response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.add("Cookie")
+    response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 
@@ -112,7 +268,10 @@ def sign(slug: str):
     )
     try:
         endorsement, created = submit(
-            statement, form.data, suspicion=reason, ip_hash=ip_hash(request.remote_addr)
+            statement,
+            {**form.data, "language": current_language()},
+            suspicion=reason,
+            ip_hash=ip_hash(request.remote_addr),
         )
     except SignonClosed:
         return render_statement(statement, form, status=409)
@@ -137,7 +296,7 @@ def endorsement_from_token(token: str, purpose: str) -> Endorsement:
         abort(make_response(render_error(problem.status, str(problem))))
     endorsement = db.session.get(Endorsement, endorsement_id)
     if endorsement is None:
-        abort(make_response(render_error(404, "This endorsement no longer exists.")))
+        abort(make_response(render_error(404, _("This endorsement no longer exists."))))
     return endorsement
 
 
@@ -183,14 +342,20 @@ def withdraw_endorsement(token: str):
         abort(400)
     try:
         withdraw(endorsement, note="withdrawn by the endorser through their link")
-    except RuleError as error:
-        flash(str(error), "error")
+    except RuleError:
+        flash(
+            _(
+                "This endorsement is %(status)s; it can no longer be withdrawn.",
+                status=status_label(endorsement.status),
+            ),
+            "error",
+        )
         return redirect(url_for("public.manage", token=token))
     notify_endorser_that_endorsement_is_withdrawn(endorsement)
     notify_moderators_of_withdrawal(endorsement)
     db.session.commit()
     after_commit()
-    flash("Your endorsement is withdrawn. It no longer appears in the list.", "success")
+    flash(_("Your endorsement is withdrawn. It no longer appears in the list."), "success")
     return redirect(url_for("public.manage", token=token), code=303)
 
 
@@ -202,11 +367,17 @@ def correct_endorsement(token: str):
         return _render_manage(endorsement, form, status=422)
     try:
         request_correction(endorsement, form.data, note=form.note.data)
-    except RuleError as error:
-        flash(str(error), "error")
+    except RuleError:
+        flash(
+            _(
+                "This endorsement is %(status)s; it can no longer be changed.",
+                status=status_label(endorsement.status),
+            ),
+            "error",
+        )
         return redirect(url_for("public.manage", token=token))
     notify_moderators_of_correction(endorsement)
     db.session.commit()
     after_commit()
-    flash("Thank you. The corrected name goes back to the moderators for review.", "success")
+    flash(_("Thank you. The corrected name goes back to the moderators for review."), "success")
     return redirect(url_for("public.manage", token=token), code=303)

@@ -1,6 +1,9 @@
 """Security headers on every response."""
 
 from flask import current_app, request
+from flask_babel import gettext as _
+
+from views.errors import render_error
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,3 +26,14 @@ def add_security_headers(response):
     if current_app.config["BASE_URL"].startswith("https://") or request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+def refuse_nul_bytes():
+    """PostgreSQL refuses NUL in text mid-query, which would be a 500. Addresses and query
+    strings are refused here, with a page that says why; form fields get a message beside
+    the field from `forms.hygiene.NoControlCharacters`."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if any("\x00" in value for value in values):
+        message = _("This address contains an invisible character. Please check the link and try again.")
+        return render_error(400, message)
+    return None
