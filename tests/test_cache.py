@@ -1,14 +1,17 @@
 """The public page is rendered once per list version and revalidated with ETags; a change
 made through any app instance is seen by every other at its next request."""
 
+import gzip
+
 import pytest
 
 from domain.endorsements import approve, edit_public_fields, withdraw
 from domain.statements import set_status
 from extensions import db
 from models import Endorsement, Statement
-from tests.conftest import make_test_app
+from tests.conftest import CSRF_INPUT, make_test_app
 from tests.test_public import list_items
+from tests.test_signon import TIMER, VALID
 
 
 @pytest.fixture
@@ -118,3 +121,58 @@ def test_a_returning_reader_gets_no_new_cookie(client, listed):
     assert "Set-Cookie" not in second.headers
     revalidated = client.get("/statements/s", headers={"If-None-Match": second.headers["ETag"]})
     assert revalidated.status_code == 304 and "Set-Cookie" not in revalidated.headers
+
+
+GZIP = {"Accept-Encoding": "gzip, deflate"}
+
+
+def gzip_page(client, path="/statements/s") -> str:
+    response = client.get(path, headers=GZIP)
+    assert response.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in response.headers["Vary"]
+    return gzip.decompress(response.get_data()).decode()
+
+
+def test_gzip_and_plain_pages_are_the_same_page_with_each_readers_own_token(client, listed, app):
+    plain = client.get("/statements/s")
+    assert "Content-Encoding" not in plain.headers
+    unzipped = gzip_page(client)
+    assert unzipped == plain.get_data(as_text=True).replace(
+        TIMER.search(plain.text).group(1), TIMER.search(unzipped).group(1)
+    )
+    with app.app_context():  # requests share the test's app context, and Flask-WTF keeps the token in g
+        other_readers = gzip_page(app.test_client())
+    assert CSRF_INPUT.search(other_readers).group(1) != CSRF_INPUT.search(unzipped).group(1)
+
+
+def test_a_sign_on_from_the_gzip_page_is_accepted(client, listed):
+    html = gzip_page(client)
+    data = {**VALID, "csrf_token": CSRF_INPUT.search(html).group(1), "shown_at": TIMER.search(html).group(1)}
+    assert client.post("/statements/s/sign", data=data).status_code == 303
+    assert db.session.scalar(db.select(db.func.count(Endorsement.id))) == 3
+
+
+def test_the_gzip_page_follows_an_approval_in_another_instance(two_instances, listed):
+    reader, writer = two_instances
+    with reader.app_context():
+        assert list_items(gzip_page(reader.test_client())) == ["First Org"]
+    change_in(writer, lambda e: approve(e, None))
+    with reader.app_context():
+        assert list_items(gzip_page(reader.test_client())) == ["First Org", "Second Org"]
+
+
+def test_a_closed_statement_shares_a_page_without_a_form(client, listed):
+    statement = db.session.scalar(db.select(Statement))
+    set_status(statement, "closed")
+    db.session.commit()
+    html = gzip_page(client)
+    assert '<form method="post" action="/statements/s/sign"' not in html and "csrf_token" not in html
+    assert list_items(html) == ["First Org"]
+
+
+def test_moderators_and_unusual_addresses_get_their_own_page(client, listed, auth):
+    client.get("/statements/s")  # the shared page is built
+    page = client.get("/statements/s?utm_source=mail").get_data(as_text=True)
+    assert "next=/statements/s?utm_source%3Dmail" in page  # the language switcher keeps the address
+    auth.login()
+    page = client.get("/statements/s", headers=GZIP).get_data(as_text=True)
+    assert "Log out" in page  # not the anonymous readers' shared page

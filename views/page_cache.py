@@ -2,16 +2,19 @@
 
 The endorser list and the statement body are rendered once per version and language and
 kept per process; the version lives in the database (`Statement.list_version`, bumped by
-every change to the list, and `updated_at`), so every worker on every machine sees a
-change on its next request. Readers who already have the page get a 304.
+every change to the list or its language versions, and `updated_at`), so every worker on
+every machine sees a change on its next request. Readers who already have the page get a
+304. Anonymous readers get the whole page from bytes rendered once (`SharedPage`), plain
+or gzip, with only their own form fields (CSRF token, display time) put in per request.
 """
 
 import hashlib
 import os
 import threading
+import zlib
 from collections import OrderedDict
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -23,21 +26,25 @@ from views.rendering import render_markdown
 
 
 class RenderCache:
-    """A small LRU of rendered fragments, one per app and process."""
+    """Rendered fragments and pages, one per app and process, each kept with the version it
+    was built from. A newer version replaces the old entry rather than adding one beside it,
+    so memory stays bounded by the number of pages, not by how often the list changes."""
 
     def __init__(self, size: int = 64):
         self._entries: OrderedDict = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key, build):
+    def get(self, key, version, build):
         with self._lock:
-            if key in self._entries:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
                 self._entries.move_to_end(key)
-                return self._entries[key]
+                return entry[1]
         value = build()
         with self._lock:
-            self._entries[key] = value
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value
@@ -56,16 +63,16 @@ def endorser_list(statement: Statement) -> tuple[Markup, int, int]:
         html = render_template("public/_endorser_list.html", endorsers=endorsers, unnamed=unnamed)
         return Markup(html), len(endorsers), unnamed
 
-    # created_at too: a restored or emptied database can hand an old id to a new statement.
-    # The locale too: the names and the sentence about unnamed endorsers differ per language.
-    key = ("list", statement.id, statement.created_at, statement.list_version, str(get_locale()))
-    return _cache().get(key, build)
+    # The locale is in the key: the names and the sentence about unnamed endorsers differ per
+    # language. created_at is in the version: a restored database can hand an old id to a new statement.
+    key = ("list", statement.id, str(get_locale()))
+    return _cache().get(key, (statement.created_at, statement.list_version), build)
 
 
 def statement_body(statement: Statement, text: StatementText) -> Markup:
     """The body of the language version the reader sees (`domain.statements.text_in`)."""
-    key = ("body", statement.id, statement.created_at, text.language, text.updated_at)
-    return _cache().get(key, lambda: render_markdown(text.body))
+    key = ("body", statement.id, text.language)
+    return _cache().get(key, (statement.created_at, text.updated_at), lambda: render_markdown(text.body))
 
 
 def _templates_version() -> str:
@@ -79,21 +86,61 @@ def _templates_version() -> str:
                 digest.update(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
-    return _cache().get(("templates",), build)
+    return _cache().get(("templates",), None, build)
 
 
 def page_etag(statement: Statement, accepts_signons: bool) -> str:
-    """Everything the page shows: list and text versions in the reader's language, the
-    languages it can be read in, the reader's CSRF token and login."""
+    """Everything the page shows: list and text versions (a new language version bumps the
+    list's), the reader's language, CSRF token and login."""
     parts = (
         statement.id,
         statement.list_version,
         statement.updated_at.isoformat(),
         str(get_locale()),
-        sorted((t.language, t.updated_at.isoformat()) for t in statement.translations),
         accepts_signons,
         session.get("csrf_token", ""),
         current_user.get_id() or "",
         _templates_version(),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+# Where a reader's own form fields go in a shared page; NUL never occurs in a page we render.
+READER_FIELDS = "\x00reader-fields\x00"
+
+
+class SharedPage:
+    """One rendered page as bytes, plain and gzip-compressed, with a gap for `READER_FIELDS`.
+
+    The part before the gap is compressed once, up to a sync flush; each response copies the
+    compressor's state and compresses only the short rest, so a reader gets a gzip page for
+    the cost of a few hundred bytes of compression instead of the whole list.
+    """
+
+    def __init__(self, html: str):
+        head, _, tail = html.partition(READER_FIELDS)  # a closed statement's page has no form
+        self.head = head.encode()
+        self.tail = tail.encode()
+        self._compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: gzip framing
+        self.gzip_head = self._compressor.compress(self.head) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+
+    def plain(self, reader_fields: str) -> bytes:
+        return b"".join((self.head, reader_fields.encode(), self.tail))
+
+    def gzipped(self, reader_fields: str) -> bytes:
+        compressor = self._compressor.copy()
+        rest = compressor.compress(reader_fields.encode() + self.tail) + compressor.flush()
+        return self.gzip_head + rest
+
+
+def shared_page(statement: Statement, accepts_signons: bool, render) -> SharedPage:
+    """The statement page as every anonymous reader of this address and language sees it."""
+    key = ("page", statement.id, request.path, str(get_locale()))
+    version = (
+        statement.created_at,
+        statement.list_version,
+        statement.updated_at,
+        accepts_signons,
+        _templates_version(),
+    )
+    return _cache().get(key, version, lambda: SharedPage(render()))

@@ -20,6 +20,9 @@ from flask import (
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from domain import RuleError
@@ -42,7 +45,7 @@ from forms.signon import CorrectionForm, SignOnForm
 from models import Endorsement, EndorsementStatus, Statement, StatementStatus
 from views.auth import safe_next
 from views.errors import render_error
-from views.page_cache import endorser_list, page_etag, statement_body
+from views.page_cache import READER_FIELDS, endorser_list, page_etag, shared_page, statement_body
 
 bp = Blueprint("public", __name__)
 
@@ -192,17 +195,52 @@ def get_public_statement_or_404(slug: str) -> Statement:
 
 
 def render_statement(statement: Statement, form: SignOnForm | None = None, status: int = 200):
-    """The statement page; a reader who already has this version gets a 304."""
+    """The statement page; a reader who already has this version gets a 304, and an anonymous
+    reader gets the shared bytes of this version with their own form fields put in."""
     accepts_signons = statement.accepts_signons()
     conditional = form is None and "_flashes" not in session
-    if conditional and page_etag(statement, accepts_signons) in request.if_none_match:
+    if not conditional:
+        page = _render_statement_page(
+            statement, form or SignOnForm(), accepts_signons, Markup(reader_fields())
+        )
+        return make_response(page, status)
+    if request.if_none_match.contains_weak(page_etag(statement, accepts_signons)):
         return _with_validators(make_response("", 304), statement, accepts_signons)
-    form = form or SignOnForm()
-    form.shown_at.data = form_timer()
+    if current_user.is_authenticated or set(request.args) - {"lang"}:
+        page = _render_statement_page(statement, SignOnForm(), accepts_signons, Markup(reader_fields()))
+        return _with_validators(make_response(page), statement, accepts_signons)
+    shared = shared_page(
+        statement,
+        accepts_signons,
+        lambda: _render_statement_page(statement, SignOnForm(), accepts_signons, Markup(READER_FIELDS)),
+    )
+    fields = reader_fields() if accepts_signons else ""
+    if request.accept_encodings.quality("gzip") > 0:
+        response = make_response(shared.gzipped(fields))
+        response.content_encoding = "gzip"
+    else:
+        response = make_response(shared.plain(fields))
+    response.vary.add("Accept-Encoding")
+    return _with_validators(response, statement, accepts_signons)
+
+
+def reader_fields() -> str:
+    """The sign-on form's hidden fields that differ per reader: the CSRF token of their
+    session and the signed time the form was shown (`domain.spam`)."""
+    # The same markup as WTForms' hidden_tag(), without building the whole form per reader.
+    return (
+        f'<input id="csrf_token" name="csrf_token" type="hidden" value="{escape(generate_csrf())}">'
+        f'<input id="shown_at" name="shown_at" type="hidden" value="{escape(form_timer())}">'
+    )
+
+
+def _render_statement_page(
+    statement: Statement, form: SignOnForm, accepts_signons: bool, fields: Markup
+) -> str:
     list_html, named, unnamed = endorser_list(statement)
     language = current_language()
     text = text_in(statement, language)
-    page = render_template(
+    return render_template(
         "public/statement.html",
         statement=statement,
         text=text,
@@ -215,15 +253,16 @@ def render_statement(statement: Statement, form: SignOnForm | None = None, statu
         list_html=list_html,
         count=named + unnamed,
         form=form,
+        reader_fields=fields,
         accepts_signons=accepts_signons,
     )
-    response = make_response(page, status)
-    return _with_validators(response, statement, accepts_signons) if conditional else response
 
 
 def _with_validators(response, statement: Statement, accepts_signons: bool):
-    """The page carries the reader's CSRF token: cacheable by their browser only, revalidated."""
-    response.set_etag(page_etag(statement, accepts_signons))
+    """The page carries the reader's CSRF token: cacheable by their browser only, revalidated.
+    The ETag is weak: the plain and the gzip page are the same page. It is worked out after
+    the page, which may have given a new reader their session's CSRF token."""
+    response.set_etag(page_etag(statement, accepts_signons), weak=True)
     response.last_modified = statement.updated_at
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Cookie", "Accept-Language"))
