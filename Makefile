@@ -72,4 +72,5 @@ clean:
 
 # Load benchmark (issue: fast under a rush); writes docs/benchmarks.md.
 bench: install-dev
+	@scripts/system-deps.sh --bench
 	$(BIN)/python bench/run.py

@@ -82,7 +82,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -138,6 +137,9 @@ def _finish_config(app: Flask) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "jointly.sqlite3")
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    # A server can drop idle connections, so check each before use; a SQLite file cannot.
+    if not database_url.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{app.config['PORT']}"
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["MODERATOR_SESSION_HOURS"])

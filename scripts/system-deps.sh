@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export,
-# and (with --test) Chromium for the browser tests. Installs only what is missing.
+# (with --test) Chromium for the browser tests, and (with --bench) wrk for the load
+# benchmark. Installs only what is missing.
 set -euo pipefail
 
 packages=()
 fc-list 2>/dev/null | grep -i "khmer" >/dev/null || packages+=(fonts-khmeros)
 ldconfig -p 2>/dev/null | grep "libpangoft2-1.0" >/dev/null || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   command -v chromium >/dev/null || packages+=(chromium)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  command -v wrk >/dev/null || packages+=(wrk)
 fi
 
 if ((${#packages[@]} == 0)); then
