@@ -2,6 +2,7 @@
 
 from flask import session
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -45,6 +46,9 @@ csrf = CSRFProtect()
 login_manager = ModeratorLoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
+# Flashed when a page needs a login; str() translates it per request (a lazy string cannot go in the session).
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.localize_callback = str
 mail = Mail()
 babel = Babel()
 # Client addresses come from the WSGI environ, which ProxyFix (PROXY_FIX_HOPS) has already

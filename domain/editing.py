@@ -3,6 +3,7 @@
 import difflib
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from domain import RuleError
 from domain.audit import record
@@ -16,7 +17,7 @@ SETTINGS_FIELDS = ("slug", "published_on", "signon_deadline", "list_order")
 
 def create_statement(data: dict, moderator) -> Statement:
     if db.session.scalar(Statement.select_by_slug(data["slug"])):
-        raise RuleError(f"The address /statements/{data['slug']} is already taken.")
+        raise RuleError(_("The address /statements/%(slug)s is already taken.", slug=data["slug"]))
     statement = Statement(status=data["status"], list_version=0, version=1)
     for name in (*TEXT_FIELDS, *SETTINGS_FIELDS):
         setattr(statement, name, data.get(name))
@@ -35,7 +36,7 @@ def update_statement(statement: Statement, data: dict, moderator) -> bool:
     """Apply an edit; once anyone has endorsed, a text change keeps the old text as a version."""
     clash = db.session.scalar(Statement.select_by_slug(data["slug"]))
     if clash is not None and clash.id != statement.id:
-        raise RuleError(f"The address /statements/{data['slug']} is already taken.")
+        raise RuleError(_("The address /statements/%(slug)s is already taken.", slug=data["slug"]))
     text_changed = any(getattr(statement, name) != data.get(name) for name in TEXT_FIELDS)
     before = {name: str(getattr(statement, name)) for name in (*TEXT_FIELDS, *SETTINGS_FIELDS, "status")}
     if text_changed and _has_endorsements(statement):
@@ -79,7 +80,7 @@ def version_text(statement: Statement, number: int) -> str:
     else:
         source = next((v for v in statement.versions if v.number == number), None)
         if source is None:
-            raise RuleError(f"There is no version {number}.")
+            raise RuleError(_("There is no version %(number)d.", number=number))
     return f"{source.kicker}\n{source.title}\n\n{source.body}"
 
 

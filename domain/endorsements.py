@@ -1,10 +1,12 @@
 """Where an endorsement's life is decided: submit, approve, reject, edit, withdraw."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from domain import RuleError
 from domain.audit import record
+from domain.labels import status_name
 from extensions import db
 from models import Endorsement, EndorsementStatus, ModeratorNote, Statement, now_utc
 from models.endorsement import organisation_key
@@ -53,7 +55,7 @@ def submit(
     A suspected sign-on is stored apart, for review, whatever it repeats.
     """
     if not statement.accepts_signons():
-        raise SignonClosed("Sign-on for this statement is closed.")
+        raise SignonClosed(_("Sign-on for this statement is closed."))
     fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
     fields["language"] = data.get("language") or "en"
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
@@ -97,9 +99,11 @@ def confirm(endorsement: Endorsement) -> bool:
 
 
 def request_correction(endorsement: Endorsement, changes: dict, note: str | None = None) -> None:
-    """The endorser asks for a new display name; it goes back to the queue for review."""
+    """The endorser asks for a new display name (either script); it goes back to the queue for review."""
     if endorsement.status not in EndorsementStatus.ACTIVE:
-        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be changed.")
+        raise RuleError(
+            _("This endorsement is %(status)s; it cannot be changed.", status=status_name(endorsement.status))
+        )
     before = {**endorsement.public_fields(), "status": endorsement.status}
     if endorsement.is_public:
         _touch_list(endorsement.statement)
@@ -167,12 +171,20 @@ def possible_duplicates(endorsements: list[Endorsement]) -> dict[int, list[Endor
 def approve(endorsement: Endorsement, moderator) -> None:
     """Publish a pending endorsement at the end of the list."""
     if endorsement.status not in EndorsementStatus.DECIDABLE:
-        raise RuleError(f"Only a pending endorsement can be approved (this one is {endorsement.status}).")
+        raise RuleError(
+            _(
+                "Only a pending endorsement can be approved (this one is %(status)s).",
+                status=status_name(endorsement.status),
+            )
+        )
     duplicate = find_approved_duplicate(endorsement)
     if duplicate:
         raise DuplicateEndorsement(
-            f"“{duplicate.display_name}” is already in the list as number "
-            f"{public_number(duplicate)}; reject this one or edit it first."
+            _(
+                "“%(name)s” is already in the list as number %(number)d; reject this one or edit it first.",
+                name=duplicate.display_name,
+                number=public_number(duplicate),
+            )
         )
     before = {"status": endorsement.status, "confirmed": endorsement.is_confirmed}
     _touch_list(endorsement.statement)
@@ -192,7 +204,8 @@ def approve(endorsement: Endorsement, moderator) -> None:
 def reject(endorsement: Endorsement, moderator, reason: str | None = None) -> None:
     """Keep an endorsement off the list; an approved one is taken off."""
     if endorsement.status not in (*EndorsementStatus.DECIDABLE, EndorsementStatus.APPROVED):
-        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be rejected.")
+        status = status_name(endorsement.status)
+        raise RuleError(_("This endorsement is %(status)s; it cannot be rejected.", status=status))
     before = {"status": endorsement.status}
     if endorsement.is_public:
         _touch_list(endorsement.statement)
@@ -209,7 +222,7 @@ def reject(endorsement: Endorsement, moderator, reason: str | None = None) -> No
 
 
 def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bool:
-    """Correct the display name; returns False when nothing changed."""
+    """Correct the display name, in either script; returns False when nothing changed."""
     before = endorsement.public_fields()
     after = {name: (changes.get(name) or None) for name in Endorsement.PUBLIC_FIELDS}
     after["organisation"] = after["organisation"] or endorsement.organisation
@@ -221,7 +234,7 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
         setattr(endorsement, name, value)
     endorsement.refresh_key()
     if endorsement.is_public and find_approved_duplicate(endorsement):
-        raise DuplicateEndorsement("Another approved endorsement already has this name.")
+        raise DuplicateEndorsement(_("Another approved endorsement already has this name."))
     record("edit", moderator=moderator, endorsement=endorsement, before=before, after=after)
     return True
 
@@ -229,7 +242,8 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
 def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) -> None:
     """The endorser takes their name back; it leaves the public list at once."""
     if endorsement.status not in EndorsementStatus.ACTIVE:
-        raise RuleError(f"This endorsement is {endorsement.status}; it cannot be withdrawn.")
+        status = status_name(endorsement.status)
+        raise RuleError(_("This endorsement is %(status)s; it cannot be withdrawn.", status=status))
     before = {"status": endorsement.status}
     if endorsement.is_public:
         _touch_list(endorsement.statement)
@@ -256,9 +270,8 @@ def decide_many(ids: list[int], moderator, decision) -> tuple[list[Endorsement],
             with db.session.begin_nested():
                 decision(endorsement)
         except (RuleError, IntegrityError) as error:
-            refused.append(
-                f"{endorsement.display_name}: {error if isinstance(error, RuleError) else 'duplicate'}"
-            )
+            problem = str(error) if isinstance(error, RuleError) else _("already in the list")
+            refused.append(f"{endorsement.display_name}: {problem}")
         else:
             done.append(endorsement)
     return done, refused
@@ -268,7 +281,9 @@ def add_received(statement: Statement, data: dict, source: str, moderator) -> En
     """An endorsement received by phone, on paper or in a meeting: straight into the queue."""
     endorsement, created = submit(statement, data, source=source)
     if not created:
-        raise RuleError(f"“{endorsement.display_name}” has already endorsed with this email address.")
+        raise RuleError(
+            _("“%(name)s” has already endorsed with this email address.", name=endorsement.display_name)
+        )
     endorsement.status = EndorsementStatus.PENDING
     record("add_received", moderator=moderator, endorsement=endorsement, after={"source": source})
     return endorsement
@@ -293,7 +308,7 @@ def commit_decision() -> None:
     except IntegrityError as error:
         db.session.rollback()
         raise DuplicateEndorsement(
-            "The list changed meanwhile, or this organisation is already in it; reload and try again."
+            _("The list changed meanwhile, or this organisation is already in it; reload and try again.")
         ) from error
 
 

@@ -9,6 +9,12 @@ from itsdangerous import BadSignature, TimestampSigner
 from models import BlockedEmailDomain, BlockedNetwork, now_utc
 
 _TIMER_VALUE = b"signon-form"
+# Why a sign-on was set aside, as stored; domain.labels words them for the moderator.
+HONEYPOT = "honeypot field filled in"
+TIMER_ALTERED = "form timer missing or altered"
+BLOCKED_DOMAIN = "email domain is on the block list"
+BLOCKED_NETWORK = "address is in a blocked network"
+TOO_FAST = "sent {:.1f} s after the form was shown"
 
 
 def _signer() -> TimestampSigner:
@@ -41,16 +47,16 @@ def suspicion(
 ) -> str | None:
     """Why this sign-on looks like abuse, or None; the submitter is never told."""
     if honeypot:
-        return "honeypot field filled in"
+        return HONEYPOT
     minimum = current_app.config["SIGNON_MIN_SECONDS"]
     if minimum:
         elapsed = seconds_since_shown(timer)
         if elapsed is None:
-            return "form timer missing or altered"
+            return TIMER_ALTERED
         if elapsed < minimum:
-            return f"sent {elapsed:.1f} s after the form was shown"
+            return TOO_FAST.format(elapsed)
     if BlockedEmailDomain.matches(email):
-        return "email domain is on the block list"
+        return BLOCKED_DOMAIN
     if BlockedNetwork.matches(address):
-        return "address is in a blocked network"
+        return BLOCKED_NETWORK
     return None

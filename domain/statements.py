@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from domain import RuleError
 from domain.audit import record
 from extensions import db
@@ -25,6 +27,8 @@ ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9&.\-/]+$")
 DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%Y-%m-%d", "%d %b %Y")
 
 
+# The messages about statement files (here and in import_translation) are read by whoever runs
+# `flask statements import`; the command line speaks English, so they are not translated.
 class StatementFileError(RuleError):
     def __init__(self, line_number: int, problem: str):
         super().__init__(f"line {line_number}: {problem}")
@@ -246,7 +250,7 @@ def _add_missing_endorsers(statement: Statement, endorsers: list[ParsedEndorser]
 def set_status(statement: Statement, status: str, moderator=None) -> None:
     """Closing records when, which starts the clock for purging contact data."""
     if status not in StatementStatus.ALL:
-        raise RuleError(f"Unknown status {status!r}.")
+        raise RuleError(_("There is no status %(status)s.", status=repr(status)))
     if status == statement.status:
         return
     before = statement.status

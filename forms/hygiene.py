@@ -17,6 +17,16 @@ def at_most(characters: int) -> Length:
     return Length(max=characters, message=_l("Field cannot be longer than %(max)d characters."))
 
 
+def at_least(characters: int) -> Length:
+    """Length(min=...) with a translated message, like `at_most`."""
+    return Length(min=characters, message=_l("Please use at least %(min)d characters."))
+
+
+# For a choice that is not among the options (only a tampered form sends one); WTForms'
+# own wording would stay in English.
+NOT_A_CHOICE = _l("Please choose one of the options.")
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -8,25 +9,32 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from forms.hygiene import NoControlCharacters, name_hygiene, strip
+from forms.hygiene import (
+    NOT_A_CHOICE,
+    KhmerScript,
+    NoControlCharacters,
+    at_most,
+    name_hygiene,
+    strip,
+)
 from forms.signon import SignOnForm
 
 
 class RejectForm(FlaskForm):
-    reason_choice = SelectField("Reason", choices=[], validate_choice=False)
+    reason_choice = SelectField(_l("Reason"), choices=[], validate_choice=False)
     reason = TextAreaField(
-        "Reason (optional)",
+        _l("Reason (optional)"),
         filters=[strip],
-        validators=[Optional(), Length(max=1000), NoControlCharacters(allow_newlines=True)],
+        validators=[Optional(), at_most(1000), NoControlCharacters(allow_newlines=True)],
     )
-    notify = BooleanField("Tell the endorser by email, with the reason")
-    submit = SubmitField("Reject")
+    notify = BooleanField(_l("Tell the endorser by email, with the reason"))
+    submit = SubmitField(_l("Reject"))
 
     def __init__(self, *args, reasons=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.reason_choice.choices = [SelectChoice("", "— pick a reason or write one —")] + [
+        self.reason_choice.choices = [SelectChoice("", _l("— pick a reason or write one —"))] + [
             SelectChoice(reason.text, reason.text) for reason in reasons
         ]
 
@@ -39,61 +47,87 @@ class RejectForm(FlaskForm):
 class BulkForm(RejectForm):
     """Select many entries (checkboxes named `ids`) and decide them in one request."""
 
-    ids = SelectMultipleField("Selected", coerce=int, validate_choice=False)
+    ids = SelectMultipleField(
+        _l("Selected"),
+        coerce=int,
+        validate_choice=False,
+        invalid_value_message=_l("Please select endorsements from the list."),
+    )
     action = SelectField(
-        "Action", choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")]
+        _l("Action"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        invalid_choice_message=NOT_A_CHOICE,
     )
 
 
 class NoteForm(FlaskForm):
     body = TextAreaField(
-        "Private note",
+        _l("Private note"),
         filters=[strip],
-        validators=[DataRequired(), Length(max=2000), NoControlCharacters(allow_newlines=True)],
-        description="Seen by moderators only.",
+        validators=[
+            DataRequired(_l("Please write the note.")),
+            at_most(2000),
+            NoControlCharacters(allow_newlines=True),
+        ],
+        description=_l("Seen by moderators only."),
     )
-    submit = SubmitField("Add note")
+    submit = SubmitField(_l("Add note"))
 
 
 class ReceivedEndorsementForm(SignOnForm):
     """An endorsement a moderator received by phone, on paper or in a meeting."""
 
-    statement_id = SelectField("Statement", coerce=int, choices=[])
+    statement_id = SelectField(
+        _l("Statement"),
+        coerce=int,
+        choices=[],
+        invalid_value_message=NOT_A_CHOICE,
+        invalid_choice_message=NOT_A_CHOICE,
+    )
     source = SelectField(
-        "Received by",
+        _l("Received by"),
         choices=[
-            SelectChoice("phone", "Phone"),
-            SelectChoice("paper", "Paper form"),
-            SelectChoice("meeting", "In a meeting"),
-            SelectChoice("email", "Email"),
+            SelectChoice("phone", _l("By phone")),
+            SelectChoice("paper", _l("On a paper form")),
+            SelectChoice("meeting", _l("In a meeting")),
+            SelectChoice("email", _l("By email")),
         ],
+        invalid_choice_message=NOT_A_CHOICE,
     )
 
 
 class ReasonForm(FlaskForm):
     text = StringField(
-        "Reason", filters=[strip], validators=[DataRequired(), Length(max=300), NoControlCharacters()]
+        _l("Reason"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please write the reason.")), at_most(300), NoControlCharacters()],
     )
-    submit = SubmitField("Add reason")
+    submit = SubmitField(_l("Add reason"))
 
 
 class EditDisplayForm(FlaskForm):
-    """Moderators fix typos in what the public list shows."""
+    """Moderators fix typos in what the public list shows, in either script."""
 
     organisation = StringField(
-        "Organisation name",
+        _l("Organisation name"),
         filters=[strip],
-        validators=[DataRequired(), Length(max=200), *name_hygiene()],
+        validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
+    )
+    organisation_km = StringField(
+        _l("Name in Khmer script"),
+        filters=[strip],
+        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
+        render_kw={"lang": "km"},
     )
     acronym = StringField(
-        "Acronym", filters=[strip], validators=[Optional(), Length(max=40), *name_hygiene()]
+        _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
     )
     location = StringField(
-        "Location", filters=[strip], validators=[Optional(), Length(max=120), *name_hygiene()]
+        _l("Location"), filters=[strip], validators=[Optional(), at_most(120), *name_hygiene()]
     )
-    submit = SubmitField("Save display name")
+    submit = SubmitField(_l("Save display name"))
 
 
 class NotificationSettingsForm(FlaskForm):
-    notify_new_endorsements = BooleanField("Email me about each newly confirmed endorsement")
-    submit = SubmitField("Save")
+    notify_new_endorsements = BooleanField(_l("Email me about each newly confirmed endorsement"))
+    submit = SubmitField(_l("Save"))

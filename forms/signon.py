@@ -108,12 +108,19 @@ class SignOnForm(FlaskForm):
 
 
 class CorrectionForm(FlaskForm):
-    """The endorser asks for the public name to be written differently."""
+    """The endorser asks for the public name to be written differently, in either script."""
 
     organisation = StringField(
         _l("Organisation name"),
         filters=[strip],
         validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
+    )
+    organisation_km = StringField(
+        _l("Name in Khmer script"),
+        filters=[strip],
+        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
+        description=_l("Optional. The list shows it beside the name above."),
+        render_kw={"lang": "km"},
     )
     acronym = StringField(
         _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]

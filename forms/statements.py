@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -8,9 +9,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
-from forms.hygiene import NoControlCharacters, strip
+from forms.hygiene import NOT_A_CHOICE, NoControlCharacters, at_most, strip
 from models import ListOrder, StatementStatus
 
 
@@ -18,48 +19,64 @@ class StatementForm(FlaskForm):
     """An admin creates or edits a statement; the body is Markdown."""
 
     slug = StringField(
-        "Address",
+        _l("Address"),
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[
-            DataRequired(),
-            Length(max=120),
-            Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message="Use lower-case letters, digits and hyphens."),
+            DataRequired(_l("Please give the statement an address.")),
+            at_most(120),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message=_l("Please use lower-case letters, digits and hyphens only."),
+            ),
         ],
-        description="The statement lives at /statements/<address>.",
+        description=_l(
+            "The statement's page is /statements/ followed by this, e.g. /statements/free-the-press."
+        ),
     )
     kicker = StringField(
-        "Kicker",
+        _l("Kicker"),
         filters=[strip],
-        validators=[Optional(), Length(max=120), NoControlCharacters()],
-        description="A short line above the title, e.g. Joint Statement.",
+        validators=[Optional(), at_most(120), NoControlCharacters()],
+        description=_l("A short line above the title, e.g. Joint Statement."),
     )
     title = StringField(
-        "Title", filters=[strip], validators=[DataRequired(), Length(max=300), NoControlCharacters()]
+        _l("Title"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please give a title.")), at_most(300), NoControlCharacters()],
     )
-    published_on = DateField("Date", validators=[Optional()])
+    published_on = DateField(
+        _l("Date"), validators=[Optional()], invalid_value_message=_l("Please give a valid date.")
+    )
     body = TextAreaField(
-        "Text (Markdown)",
-        validators=[DataRequired(), Length(max=100_000), NoControlCharacters(allow_newlines=True)],
+        _l("Text (Markdown)"),
+        validators=[
+            DataRequired(_l("Please write the text of the statement.")),
+            at_most(100_000),
+            NoControlCharacters(allow_newlines=True),
+        ],
     )
     signon_deadline = DateTimeLocalField(
-        "Sign-on deadline (UTC)",
+        _l("Sign-on deadline (UTC)"),
         validators=[Optional()],
-        description="Optional. After it, the statement closes by itself.",
+        description=_l("Optional. After it, the statement closes by itself."),
+        invalid_value_message=_l("Please give a valid date and time."),
     )
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=[
-            SelectChoice(StatementStatus.DRAFT, "Draft (moderators only)"),
-            SelectChoice(StatementStatus.OPEN, "Open for sign-on"),
-            SelectChoice(StatementStatus.CLOSED, "Closed"),
+            SelectChoice(StatementStatus.DRAFT, _l("Draft (moderators only)")),
+            SelectChoice(StatementStatus.OPEN, _l("Open for sign-on")),
+            SelectChoice(StatementStatus.CLOSED, _l("Closed")),
         ],
+        invalid_choice_message=NOT_A_CHOICE,
     )
     list_order = SelectField(
-        "List order",
+        _l("List order"),
         choices=[
-            SelectChoice(ListOrder.PUBLISHED, "As approved (published order)"),
-            SelectChoice(ListOrder.ALPHABETICAL, "Alphabetical"),
+            SelectChoice(ListOrder.PUBLISHED, _l("As approved (published order)")),
+            SelectChoice(ListOrder.ALPHABETICAL, _l("Alphabetical")),
         ],
+        invalid_choice_message=NOT_A_CHOICE,
     )
-    preview = SubmitField("Preview")
-    submit = SubmitField("Save")
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Save"))

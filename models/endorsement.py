@@ -111,7 +111,8 @@ class Endorsement(db.Model):
     )
     notes = relationship("ModeratorNote", back_populates="endorsement", order_by="ModeratorNote.id")
 
-    PUBLIC_FIELDS = ("organisation", "acronym", "location")
+    # What the public list shows: the endorser may ask to correct these, a moderator edits them.
+    PUBLIC_FIELDS = ("organisation", "organisation_km", "acronym", "location")
 
     @property
     def is_pending(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from markupsafe import escape
@@ -23,11 +24,14 @@ from domain.notifications import (
     notify_endorser_to_confirm,
     notify_moderators_of_new_endorsement,
 )
+from domain.spam import HONEYPOT
 from domain.tokens import make_token
 from extensions import db
-from models import Endorsement, OutboxMail, StatementTranslation
+from models import Endorsement, OutboxMail, StatementTranslation, now_utc
 from tests.conftest import ROOT, csrf_from, link_in, make_test_app, outbox_mails
 from tests.smtp import SmtpServer
+from tests.test_exports import pdf_text, squash
+from tests.test_moderation import events
 from tests.test_public import list_items
 from tests.test_signon import VALID, sign
 
@@ -405,6 +409,219 @@ def test_signon_stores_both_names_anonymity_and_language(khmer_client, make_stat
     endorsement = db.session.scalar(sa.select(Endorsement))
     assert endorsement.organisation_km == PREY_LANG_KM
     assert endorsement.anonymous is True and endorsement.language == "km"
+
+
+def test_endorser_corrects_the_name_in_khmer_script(client, make_statement, make_endorsement):
+    statement = make_statement(slug="s")
+    endorsement = make_endorsement(
+        statement, status="approved", organisation="Prey Lang Community", organisation_km="សហគមន៍ព្រៃ"
+    )
+    path = f"/manage/{make_token(endorsement.id, 'manage')}"
+    page = client.get(path).get_data(as_text=True)
+    assert 'name="organisation_km"' in page and 'value="សហគមន៍ព្រៃ"' in page  # as it stands now
+
+    def correct(**fields):
+        data = {"organisation": "Prey Lang Community", "csrf_token": csrf_from(client.get(path)), **fields}
+        return client.post(f"{path}/correct", data=data)
+
+    refused = correct(organisation_km="Prey Lang")
+    assert refused.status_code == 422
+    assert "Please write this name in Khmer script" in refused.get_data(as_text=True)
+    assert correct(organisation_km="=សហគមន៍").status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Endorsement, endorsement.id).organisation_km == "សហគមន៍ព្រៃ"
+
+    assert correct(organisation_km=f" {PREY_LANG_KM} ", note="the full name").status_code == 303
+    db.session.expire_all()
+    corrected = db.session.get(Endorsement, endorsement.id)
+    assert (corrected.organisation_km, corrected.status) == (PREY_LANG_KM, "pending")
+    (event,) = events("correction_requested")
+    assert event.before["organisation_km"] == "សហគមន៍ព្រៃ" and event.after["organisation_km"] == PREY_LANG_KM
+    assert event.note == "the full name"
+
+
+def test_moderator_edits_the_name_in_khmer_script(client, moderator_client, make_statement, make_endorsement):
+    statement = make_statement(slug="s")
+    endorsement = make_endorsement(statement, status="approved", organisation="Prey Lang Community")
+    page = f"/moderation/endorsements/{endorsement.id}"
+    assert 'name="organisation_km"' in moderator_client.get(page).get_data(as_text=True)
+
+    def edit(**fields):
+        data = {"organisation": "Prey Lang Community", "csrf_token": csrf_from(moderator_client.get(page))}
+        return moderator_client.post(f"{page}/edit", data={**data, **fields})
+
+    refused = edit(organisation_km="Prey Lang")
+    assert refused.status_code == 422
+    assert "Please write this name in Khmer script" in refused.get_data(as_text=True)
+    assert edit(organisation_km=PREY_LANG_KM).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Endorsement, endorsement.id).organisation_km == PREY_LANG_KM
+    (event,) = events("edit")
+    assert event.before["organisation_km"] is None and event.after["organisation_km"] == PREY_LANG_KM
+    assert list_items(client.get("/statements/s").get_data(as_text=True)) == [
+        f"Prey Lang Community ({PREY_LANG_KM})"
+    ]
+    detail = moderator_client.get(page).get_data(as_text=True)
+    assert f'<dd lang="km">{PREY_LANG_KM}</dd>' in detail  # the moderator sees it beside the contact data
+    assert f"organisation_km: {PREY_LANG_KM}" in detail  # and in the history, readable
+
+
+# ---------------------------------------------------------------- moderation in Khmer
+
+
+@pytest.fixture
+def khmer_moderator(moderator_client):
+    moderator_client.set_cookie("lang", "km")
+    return moderator_client
+
+
+def test_moderation_queue_in_khmer(khmer_moderator, make_statement, make_endorsement):
+    statement = make_statement(slug="s")
+    endorsement = make_endorsement(
+        statement, organisation="Prey Lang Community", organisation_km=PREY_LANG_KM
+    )
+    make_endorsement(statement, status="suspected", organisation="Bot Org", suspicion=HONEYPOT)
+    html = khmer_moderator.get("/moderation/").get_data(as_text=True)
+    assert_khmer_page(
+        html,
+        "Pending endorsements",
+        "Pending queue",
+        "Outbox",
+        "With the selected entries:",
+        "Approve",
+        "Name, acronym, contact or email",
+        "Name in Khmer script",
+        "Authorised to sign",
+    )
+    assert f'<dd lang="km">{PREY_LANG_KM}</dd>' in html
+    submitted = format_datetime(endorsement.submitted_at, "d MMM y, HH:mm", locale="km")
+    assert f"{submitted} UTC</time> · {km('signed on the website')}" in html  # the month in Khmer
+
+    db.session.add(
+        OutboxMail(
+            kind="confirm_endorsement",
+            recipient="gone@example.org",
+            subject="Please confirm",
+            body="…",
+            status="failed",
+            attempts=7,
+            last_error="550 no such mailbox",
+        )
+    )
+    db.session.commit()
+    warning = km(
+        '<a href="%(url)s">%(count)s mail could not be delivered</a>: see the outbox for the SMTP error.',
+        url="/moderation/outbox",
+        count=1,
+    )
+    assert warning in khmer_moderator.get("/moderation/").get_data(as_text=True)
+    outbox = khmer_moderator.get("/moderation/outbox").get_data(as_text=True)
+    assert_khmer_page(outbox, "Every mail Jointly sends is kept here.", "Send all waiting mail now")
+    assert km("%(num)d failed attempt", num=7) in outbox and km("failed") in outbox
+    assert km("SMTP error: %(error)s", error="550 no such mailbox") in outbox
+
+    suspected = khmer_moderator.get("/moderation/?show=suspected").get_data(as_text=True)
+    assert_khmer_page(suspected, "Suspected endorsements")
+    assert km("Suspected: %(reason)s", reason=km("the hidden field (honeypot) was filled in")) in suspected
+
+
+def test_endorsement_detail_and_flash_messages_in_khmer(khmer_moderator, make_statement, make_endorsement):
+    statement = make_statement(slug="s")
+    endorsement = make_endorsement(statement, organisation="Prey Lang Community")
+    page = f"/moderation/endorsements/{endorsement.id}"
+    html = khmer_moderator.get(page).get_data(as_text=True)
+    assert_khmer_page(
+        html, "Public display", "Private notes", "History", "No decisions yet.", "Save display name"
+    )
+    assert f'<strong class="status status-pending">{km("pending")}</strong>' in html
+    assert km("language: %(language)s", language="អង់គ្លេស") in html
+
+    def press(action):
+        token = csrf_from(khmer_moderator.get(page))
+        response = khmer_moderator.post(f"{page}/{action}", data={"csrf_token": token, "next_url": page})
+        return khmer_moderator.get(response.headers["Location"]).get_data(as_text=True)
+
+    approved = press("approve")
+    assert_khmer_page(approved, "History")
+    assert km("Approved: %(name)s.", name="Prey Lang Community") in approved
+    assert f"· {km('approved')}" in approved  # the event, named in Khmer
+    again = press("approve")
+    refusal = km(
+        "Only a pending endorsement can be approved (this one is %(status)s).", status=km("approved")
+    )
+    assert refusal in again and "Only a pending endorsement" not in again
+
+
+def test_admin_pages_and_form_errors_in_khmer(client, make_moderator, auth, make_statement):
+    make_moderator(email="admin@example.org", role="admin")
+    assert auth.login(email="admin@example.org").status_code == 302
+    client.set_cookie("lang", "km")
+    make_statement(slug="s", title="Free the Press")
+    html = client.get("/moderation/admin/statements").get_data(as_text=True)
+    assert_khmer_page(html, "Statements", "New statement", "Download all endorsements with contacts (CSV)")
+    assert f"<td>{km('open')}</td>" in html and "Free the Press" in html  # statement text untouched
+
+    token = csrf_from(client.get("/moderation/admin/statements/new"))
+    fields = {"slug": "Not A Slug!", "title": "T", "body": "B", "status": "draft", "list_order": "published"}
+    response = client.post(
+        "/moderation/admin/statements/new", data={**fields, "published_on": "someday", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert_khmer_page(
+        response.get_data(as_text=True),
+        "Please correct the following",
+        "Please use lower-case letters, digits and hyphens only.",
+        "Please give a valid date.",  # WTForms' own message, which has no Khmer catalogue
+    )
+
+
+def test_login_prompt_in_khmer(khmer_client):
+    response = khmer_client.get("/moderation/")
+    assert response.status_code == 302
+    assert_khmer_page(
+        khmer_client.get(response.headers["Location"]).get_data(as_text=True),
+        "Please log in to see this page.",
+    )
+
+
+# ---------------------------------------------------------------- releases of the list in Khmer
+
+
+def test_text_and_pdf_cover_line_follow_the_reader(client, make_statement, make_endorsement):
+    statement = make_statement(slug="s", title="Free the Press")
+    make_endorsement(statement, status="approved", organisation="Prey Lang Community")
+    make_endorsement(statement, status="approved", organisation="Quiet Org", anonymous=True)
+    today = now_utc().date()
+    cover = km(
+        "Endorsed by %(num)d organisation as of %(date)s (%(unnamed)d of them asked not to be named)",
+        num=2,
+        date=format_date(today, "d MMMM y", locale="km"),
+        unnamed=1,
+    )
+    text = client.get("/statements/s/endorsements.txt?lang=km")
+    assert cover in text.get_data(as_text=True) and "Endorsed by" not in text.get_data(as_text=True)
+    assert "Accept-Language" in text.headers["Vary"]
+    markdown = client.get("/statements/s/endorsements.md").get_data(as_text=True)  # remembered
+    assert cover in markdown and "1. Prey Lang Community" in markdown
+
+    pdf = squash(pdf_text(client.get("/statements/s/endorsements.pdf").data))
+    assert squash(cover.split("2")[0]) in pdf and str(today.year) in pdf
+    assert "Endorsed" not in pdf and squash("Free the Press") in pdf
+
+    english = client.get("/statements/s/endorsements.txt?lang=en").get_data(as_text=True)
+    assert f"Endorsed by 2 organisations as of {today.day} {today:%B %Y} (1 of them" in english
+    # Data keys stay English whatever the reader's language.
+    csv_head = client.get("/statements/s/endorsements.csv?lang=km").data.decode("utf-8-sig").splitlines()[0]
+    assert csv_head == "number,organisation,acronym,location,website"
+
+
+def test_embed_widget_in_khmer(client, make_statement, make_endorsement):
+    statement = make_statement(slug="s", title="Free the Press")
+    make_endorsement(statement, status="approved", organisation="Prey Lang Community")
+    html = client.get("/statements/s/embed?lang=km").get_data(as_text=True)
+    assert_khmer_page(html, "Read the statement and endorse it")
+    assert km("Endorsed by <strong>%(count)s</strong> organisation", count=1) in html
+    assert 'href="http://jointly.test/statements/s?lang=km"' in html  # opens in Khmer too
 
 
 # ---------------------------------------------------------------- mail in the endorser's language

@@ -93,7 +93,12 @@ def test_edit_display_name_after_approval_changes_public_list(
     assert list_items(client.get("/statements/s").get_data(as_text=True)) == ["Cambodian Youth Network (CYN)"]
     (edit,) = events("edit")
     assert edit.before["organisation"] == "Cambodain Youth Network"
-    assert edit.after == {"organisation": "Cambodian Youth Network", "acronym": "CYN", "location": None}
+    assert edit.after == {
+        "organisation": "Cambodian Youth Network",
+        "organisation_km": None,
+        "acronym": "CYN",
+        "location": None,
+    }
 
 
 def test_edit_with_bad_name_is_refused(moderator_client, make_statement, make_endorsement):

@@ -101,7 +101,8 @@ def test_admin_creates_and_edits_a_statement_keeping_versions(admin_client, make
         'diff-del">- We call for change now.' in html
         and 'diff-add">+ We call for change now, together.' in html
     )
-    assert "1 endorsement(s)" in html
+    assert "Version 1 (until " in html and "UTC): 1 endorsement</li>" in html
+    assert "Version 2 (current): 1 endorsement</li>" in html
 
 
 def test_statement_form_refuses_bad_input_with_messages(admin_client, make_statement):
@@ -186,7 +187,7 @@ def test_bulk_reject_with_a_managed_reason_leaves_decided_ones(
         },
     )
     page = moderator_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Rejected 2 endorsement(s)" in page and "1 left unchanged" in page
+    assert "Rejected 2 endorsements." in page and "1 endorsement left unchanged" in page
     db.session.expire_all()
     assert db.session.get(Endorsement, pending.id).rejection_reason == "Not an organisation"
 

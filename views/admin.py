@@ -6,6 +6,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from domain import RuleError
@@ -89,9 +90,12 @@ def _add_block(entry, label: str):
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        flash(f"{label} is already blocked.", "error")
+        flash(_("%(blocked)s is already blocked.", blocked=label), "error")
     else:
-        flash(f"Blocked {label}. New sign-ons that match go to the Suspected tab.", "success")
+        flash(
+            _("Blocked %(blocked)s. New sign-ons that match go to the Suspected tab.", blocked=label),
+            "success",
+        )
     return redirect(url_for(".blocklist"))
 
 
@@ -104,7 +108,7 @@ def remove_block(kind: str, entry_id: int):
         db.session.delete(entry)
         record("unblock", moderator=current_user, before={"blocked": label})
         db.session.commit()
-        flash(f"Unblocked {label}.", "success")
+        flash(_("Unblocked %(blocked)s.", blocked=label), "success")
     return redirect(url_for(".blocklist"))
 
 
@@ -113,7 +117,7 @@ def moderators():
     form = ModeratorForm()
     if form.validate_on_submit():
         if db.session.scalar(Moderator.select_by_email(form.email.data)):
-            form.email.errors.append("There is already an account with this email.")
+            form.email.errors.append(_("There is already an account with this email."))
         else:
             moderator = Moderator(email=form.email.data.lower(), role=form.role.data, active=True)
             moderator.set_password(form.password.data)
@@ -124,7 +128,7 @@ def moderators():
                 after={"email": moderator.email, "role": moderator.role},
             )
             db.session.commit()
-            flash(f"Added {moderator.email}.", "success")
+            flash(_("Added %(email)s.", email=moderator.email), "success")
             return redirect(url_for(".moderators"))
     accounts = db.session.scalars(sa.select(Moderator).order_by(Moderator.email)).all()
     return render_template("admin/moderators.html", form=form, accounts=accounts, toggle_form=EmptyForm())
@@ -142,7 +146,10 @@ def toggle_moderator(moderator_id: int):
             after={"email": moderator.email},
         )
         db.session.commit()
-        flash(f"{moderator.email} is now {'active' if moderator.active else 'inactive'}.", "success")
+        if moderator.active:
+            flash(_("%(email)s can log in again.", email=moderator.email), "success")
+        else:
+            flash(_("%(email)s can no longer log in.", email=moderator.email), "success")
     return redirect(url_for(".moderators"))
 
 
@@ -163,7 +170,7 @@ def new_statement():
             db.session.rollback()
             form.slug.errors.append(str(error))
         else:
-            flash(f"Created {statement.title}.", "success")
+            flash(_("Created %(title)s.", title=statement.title), "success")
             return redirect(url_for(".edit_statement", statement_id=statement.id))
     return _render_statement_form(form, None)
 
@@ -180,7 +187,7 @@ def edit_statement(statement_id: int):
             db.session.rollback()
             form.slug.errors.append(str(error))
         else:
-            flash("Saved." if changed else "Nothing to change.", "success")
+            flash(_("Saved.") if changed else _("Nothing to change."), "success")
             return redirect(url_for(".edit_statement", statement_id=statement.id))
     return _render_statement_form(form, statement)
 
@@ -232,7 +239,7 @@ def reasons():
             db.session.add(RejectionReason(text=form.text.data))
         record("reason_add", moderator=current_user, after={"reason": form.text.data})
         db.session.commit()
-        flash("Reason added.", "success")
+        flash(_("Reason added."), "success")
         return redirect(url_for(".reasons"))
     listed = db.session.scalars(sa.select(RejectionReason).order_by(RejectionReason.text)).all()
     return render_template("admin/reasons.html", form=form, reasons=listed, toggle_form=EmptyForm())

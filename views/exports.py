@@ -9,19 +9,20 @@ import csv
 import io
 import json
 import re
-from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, current_app, make_response, render_template, request
+from flask_babel import format_date, ngettext
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 from werkzeug.utils import secure_filename
 
 from domain.notifications import external_url
+from domain.statements import StatementText, text_in
 from extensions import db
 from forms.hygiene import FORMULA_PREFIXES
 from models import Endorsement, Statement, now_utc
-from views.public import get_public_statement_or_404
+from views.public import current_language, get_public_statement_or_404
 from views.rendering import render_markdown
 
 bp = Blueprint("exports", __name__)
@@ -48,20 +49,31 @@ def public_rows(endorsers: list[Endorsement]) -> list[dict]:
     ]
 
 
-def long_date(day: date) -> str:
-    """'28 November 2026', as the statement pages print dates."""
-    return f"{day.day} {day:%B %Y}"
+def reader_text(statement: Statement) -> StatementText:
+    """The statement's title and text in the reader's language, when it has them."""
+    return text_in(statement, current_language())
 
 
 def cover_line(statement: Statement, named: int) -> str:
-    """The sentence that heads every release of the list; unnamed endorsers count, unnamed."""
+    """The sentence that heads every release of the list, in the reader's language;
+    unnamed endorsers count, unnamed. The date is written as the statement pages write it."""
     unnamed = db.session.scalar(Endorsement.count_anonymous(statement.id))
     total = named + unnamed
-    noun = "organisation" if total == 1 else "organisations"
-    line = f"Endorsed by {total} {noun} as of {long_date(now_utc().date())}"
+    today = format_date(now_utc().date(), "d MMMM y")
     if unnamed:
-        line += f" ({unnamed} of them asked not to be named)"
-    return line
+        return ngettext(
+            "Endorsed by %(num)d organisation as of %(date)s (%(unnamed)d of them asked not to be named)",
+            "Endorsed by %(num)d organisations as of %(date)s (%(unnamed)d of them asked not to be named)",
+            total,
+            date=today,
+            unnamed=unnamed,
+        )
+    return ngettext(
+        "Endorsed by %(num)d organisation as of %(date)s",
+        "Endorsed by %(num)d organisations as of %(date)s",
+        total,
+        date=today,
+    )
 
 
 def neutralise_formula(cell):
@@ -118,10 +130,12 @@ def local_only_fetcher() -> URLFetcher:
 
 def as_pdf(statement: Statement, endorsers: list[Endorsement]) -> bytes:
     """Rendered per request: about half a second for the shared statement's 43 names."""
+    text = reader_text(statement)
     page = render_template(
         "exports/statement_pdf.html",
         statement=statement,
-        body_html=render_markdown(statement.body),
+        text=text,
+        body_html=render_markdown(text.body),
         endorsers=endorsers,
         cover_line=cover_line(statement, len(endorsers)),
         statement_url=external_url("public.statement", slug=statement.slug),
@@ -129,12 +143,24 @@ def as_pdf(statement: Statement, endorsers: list[Endorsement]) -> bytes:
     return HTML(string=page, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
 
 
-def download(body, mimetype: str, statement: Statement, extension: str, disposition: str = "attachment"):
-    """Werkzeug adds '; charset=utf-8' to text/* types; the filename is safe whatever the slug."""
+def download(
+    body,
+    mimetype: str,
+    statement: Statement,
+    extension: str,
+    disposition: str = "attachment",
+    localised: bool = False,
+):
+    """Werkzeug adds '; charset=utf-8' to text/* types; the filename is safe whatever the slug.
+
+    A `localised` download (cover line and text in the reader's language) varies like a page.
+    """
     response = make_response(body)
     response.mimetype = mimetype
     stem = secure_filename(statement.slug) or "statement"
     response.headers.set("Content-Disposition", disposition, filename=f"{stem}-endorsements.{extension}")
+    if localised:
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
@@ -153,21 +179,31 @@ def endorsements_json(slug: str):
 @bp.get("/statements/<slug>/endorsements.md")
 def endorsements_markdown(slug: str):
     statement, endorsers = approved_list(slug)
-    body = as_listing(statement, "# " + escape_markdown(statement.title), endorsers, escape=escape_markdown)
-    return download(body, "text/markdown", statement, "md")
+    heading = "# " + escape_markdown(reader_text(statement).title)
+    body = as_listing(statement, heading, endorsers, escape=escape_markdown)
+    return download(body, "text/markdown", statement, "md", localised=True)
 
 
 @bp.get("/statements/<slug>/endorsements.txt")
 def endorsements_text(slug: str):
     statement, endorsers = approved_list(slug)
-    return download(as_listing(statement, statement.title, endorsers), "text/plain", statement, "txt")
+    body = as_listing(statement, reader_text(statement).title, endorsers)
+    return download(body, "text/plain", statement, "txt", localised=True)
 
 
 @bp.get("/statements/<slug>/endorsements.pdf")
 def endorsements_pdf(slug: str):
     """Inline, so a browser shows it; saving it still offers the slug-based filename."""
     statement, endorsers = approved_list(slug)
-    return download(as_pdf(statement, endorsers), "application/pdf", statement, "pdf", "inline")
+    return download(
+        as_pdf(statement, endorsers), "application/pdf", statement, "pdf", "inline", localised=True
+    )
+
+
+def _chosen_language() -> dict:
+    """A partner who frames the widget with ?lang=km gets a link that opens the statement in Khmer."""
+    chosen = request.args.get("lang")
+    return {"lang": chosen} if chosen in current_app.config["LANGUAGES"] else {}
 
 
 @bp.get("/statements/<slug>/embed")
@@ -180,8 +216,9 @@ def embed(slug: str):
     page = render_template(
         "exports/embed.html",
         statement=statement,
+        text=reader_text(statement),
         count=count,
-        statement_url=external_url("public.statement", slug=statement.slug),
+        statement_url=external_url("public.statement", slug=statement.slug, **_chosen_language()),
     )
     response = make_response(page)
     response.headers["X-Jointly-Embeddable"] = "1"

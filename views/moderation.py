@@ -2,6 +2,9 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -16,6 +19,7 @@ from domain.endorsements import (
     possible_duplicates,
     reject,
 )
+from domain.labels import describe_suspicion, label
 from domain.notifications import (
     notify_endorser_that_endorsement_is_published,
     notify_endorser_that_endorsement_is_rejected,
@@ -41,6 +45,23 @@ bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 @login_required
 def require_login():
     """Every moderation page is for logged-in moderators only."""
+
+
+@bp.app_template_filter("label")
+def label_filter(value, group: str) -> str:
+    """`{{ endorsement.status|label("endorsement_status") }}`: a stored value in the reader's words."""
+    return label(value, group)
+
+
+@bp.app_template_filter("suspicion")
+def suspicion_filter(reason) -> str:
+    return describe_suspicion(reason)
+
+
+@bp.app_template_filter("moment")
+def moment_filter(value) -> str:
+    """A stored UTC time as moderators read it: '28 Nov 2026, 15:22' (month in their language)."""
+    return format_datetime(value, "d MMM y, HH:mm") if value else ""
 
 
 def _queue_counts(status: str) -> list[tuple[Statement, int]]:
@@ -156,11 +177,14 @@ def _render_detail(endorsement, edit_form, status=200):
     return page, status
 
 
-def _decide(endorsement_id: int, decision, form, success: str):
-    """Run one decision through the domain rule, commit it, and say how it went."""
+def _decide(endorsement_id: int, decision, form, success):
+    """Run one decision through the domain rule, commit it, and say how it went.
+
+    `success` is a lazy message with a %(name)s placeholder.
+    """
     endorsement = db.get_or_404(Endorsement, endorsement_id)
     if not form.validate_on_submit():
-        flash(f"Nothing was changed: {_first_problem(form)}", "error")
+        flash(_("Nothing was changed: %(problem)s", problem=_first_problem(form)), "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
     try:
         decision(endorsement)
@@ -170,16 +194,20 @@ def _decide(endorsement_id: int, decision, form, success: str):
         flash(str(error), "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
     after_commit()
-    flash(success.format(name=endorsement.display_name), "success")
+    flash(str(success) % {"name": endorsement.display_name}, "success")
     return redirect(safe_next(request.form.get("next_url")))
 
 
 def _first_problem(form) -> str:
     """The first field error, named, so the moderator knows what to fix."""
+    if form.csrf_token.errors:
+        return _(
+            "This form has expired or did not come from this site. Please reload the page and send it again."
+        )
     for field in form:
         if field.errors:
             return f"{field.label.text}: {field.errors[0]}"
-    return "the form was incomplete."
+    return _("the form was incomplete.")
 
 
 def _approve_and_tell(endorsement):
@@ -189,7 +217,7 @@ def _approve_and_tell(endorsement):
 
 @bp.post("/endorsements/<int:endorsement_id>/approve")
 def approve_endorsement(endorsement_id: int):
-    return _decide(endorsement_id, _approve_and_tell, EmptyForm(), "Approved: {name}.")
+    return _decide(endorsement_id, _approve_and_tell, EmptyForm(), _l("Approved: %(name)s."))
 
 
 @bp.post("/endorsements/<int:endorsement_id>/reject")
@@ -201,7 +229,7 @@ def reject_endorsement(endorsement_id: int):
         if form.notify.data:
             notify_endorser_that_endorsement_is_rejected(endorsement)
 
-    return _decide(endorsement_id, reject_and_maybe_tell, form, "Rejected: {name}.")
+    return _decide(endorsement_id, reject_and_maybe_tell, form, _l("Rejected: %(name)s."))
 
 
 @bp.post("/bulk")
@@ -209,7 +237,7 @@ def bulk():
     """Approve or reject every selected entry in one request; each gets its own audit event."""
     form = BulkForm(reasons=_reasons())
     if not form.validate_on_submit() or not form.ids.data:
-        flash("Select at least one endorsement first; nothing was changed.", "error")
+        flash(_("Select at least one endorsement first; nothing was changed."), "error")
         return redirect(safe_next(request.form.get("next_url")))
     if form.action.data == "approve":
         done, refused = decide_many(form.ids.data, current_user, _approve_and_tell)
@@ -224,10 +252,19 @@ def bulk():
         done, refused = decide_many(form.ids.data, current_user, reject_and_maybe_tell)
     db.session.commit()
     after_commit()
-    verb = "Approved" if form.action.data == "approve" else "Rejected"
-    flash(f"{verb} {len(done)} endorsement(s).", "success")
+    if form.action.data == "approve":
+        message = ngettext("Approved %(num)d endorsement.", "Approved %(num)d endorsements.", len(done))
+    else:
+        message = ngettext("Rejected %(num)d endorsement.", "Rejected %(num)d endorsements.", len(done))
+    flash(message, "success")
     if refused:
-        flash(f"{len(refused)} left unchanged: " + "; ".join(refused[:10]), "error")
+        problems = ngettext(
+            "%(num)d endorsement left unchanged: %(why)s",
+            "%(num)d endorsements left unchanged: %(why)s",
+            len(refused),
+            why="; ".join(refused[:10]),
+        )
+        flash(problems, "error")
     return redirect(safe_next(request.form.get("next_url")))
 
 
@@ -238,9 +275,9 @@ def add_endorsement_note(endorsement_id: int):
     if form.validate_on_submit():
         add_note(endorsement, current_user, form.body.data)
         db.session.commit()
-        flash("Note added.", "success")
+        flash(_("Note added."), "success")
     else:
-        flash("The note was empty or too long; nothing was added.", "error")
+        flash(_("The note was empty or too long; nothing was added."), "error")
     return redirect(url_for(".detail", endorsement_id=endorsement_id))
 
 
@@ -261,7 +298,7 @@ def add_endorsement():
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(f"Added {endorsement.display_name} to the queue.", "success")
+            flash(_("Added %(name)s to the queue.", name=endorsement.display_name), "success")
             return redirect(url_for(".detail", endorsement_id=endorsement.id))
     return render_template("moderation/add.html", form=form), 422 if form.errors else 200
 
@@ -279,7 +316,7 @@ def edit_endorsement(endorsement_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
-    flash("Display name saved." if changed else "Nothing to change.", "success")
+    flash(_("Display name saved.") if changed else _("Nothing to change."), "success")
     return redirect(url_for(".detail", endorsement_id=endorsement_id))
 
 
@@ -294,7 +331,8 @@ def outbox():
 def send_outbox():
     if EmptyForm().validate_on_submit():
         sent, failed = deliver_due(ignore_schedule=True)
-        flash(f"Sent {sent} mail(s); {failed} failed.", "success" if not failed else "error")
+        message = _("Mails sent: %(sent)d. Failed: %(failed)d.", sent=sent, failed=failed)
+        flash(message, "error" if failed else "success")
     return redirect(url_for(".outbox"))
 
 
@@ -304,6 +342,6 @@ def settings():
     if form.validate_on_submit():
         current_user.notify_new_endorsements = form.notify_new_endorsements.data
         db.session.commit()
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return redirect(url_for(".settings"))
     return render_template("moderation/settings.html", form=form)
