@@ -109,7 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from views import admin, auth, errors, exports, health, moderation, public
+    from views import admin, auth, errors, exports, health, moderation, public, rendering
 
     app.register_blueprint(public.bp)
     app.register_blueprint(exports.bp)
@@ -119,6 +119,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     errors.register(app)
     babel.init_app(app, locale_selector=public.select_locale)
+    rendering.install_template_gettext(app)
     # make url_for('index') == url_for('public.index')
     app.add_url_rule("/", endpoint="index")
 

@@ -2,6 +2,8 @@
 
 import markdown
 import nh3
+from flask import g
+from flask_babel import get_locale, get_translations
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -36,3 +38,22 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener noreferrer",
     )
     return Markup(cleaned)
+
+
+def install_template_gettext(app) -> None:
+    """Flask-Babel finds the catalogue afresh for every string, through several context
+    look-ups; the moderation queue translates hundreds per page. Keep the catalogue of each
+    language in `g` for the request (keyed by language, so `force_locale` for mail still works)."""
+
+    def translations():
+        catalogues = g.setdefault("jointly_catalogues", {})
+        language = str(get_locale())
+        if language not in catalogues:
+            catalogues[language] = get_translations()
+        return catalogues[language]
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
