@@ -13,13 +13,12 @@ from wtforms.validators import DataRequired, Optional
 
 from forms.hygiene import (
     NOT_A_CHOICE,
-    KhmerScript,
     NoControlCharacters,
     at_most,
     name_hygiene,
     strip,
 )
-from forms.signon import SignOnForm
+from forms.signon import SignOnForm, khmer_name_field
 
 
 class RejectForm(FlaskForm):
@@ -113,12 +112,7 @@ class EditDisplayForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
     )
-    organisation_km = StringField(
-        _l("Name in Khmer script"),
-        filters=[strip],
-        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
-        render_kw={"lang": "km"},
-    )
+    organisation_km = khmer_name_field(with_help=False)
     acronym = StringField(
         _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
     )

@@ -15,6 +15,17 @@ from wtforms.validators import URL, DataRequired, Email, Optional, Regexp
 from forms.hygiene import KhmerScript, NoControlCharacters, at_most, name_hygiene, strip
 
 
+def khmer_name_field(with_help: bool = True) -> StringField:
+    """The organisation's name in Khmer script, beside the one in Latin script."""
+    return StringField(
+        _l("Name in Khmer script"),
+        filters=[strip],
+        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
+        description=_l("Optional. The list shows it beside the name above.") if with_help else "",
+        render_kw={"lang": "km"},
+    )
+
+
 class SignOnForm(FlaskForm):
     """An organisation endorses a statement; contact fields are for moderators only."""
 
@@ -25,13 +36,7 @@ class SignOnForm(FlaskForm):
         description=_l("As it should appear in the public list."),
         render_kw={"autocomplete": "organization"},
     )
-    organisation_km = StringField(
-        _l("Name in Khmer script"),
-        filters=[strip],
-        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
-        description=_l("Optional. The list shows it beside the name above."),
-        render_kw={"lang": "km"},
-    )
+    organisation_km = khmer_name_field()
     acronym = StringField(
         _l("Acronym"),
         filters=[strip],
@@ -115,13 +120,7 @@ class CorrectionForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
     )
-    organisation_km = StringField(
-        _l("Name in Khmer script"),
-        filters=[strip],
-        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
-        description=_l("Optional. The list shows it beside the name above."),
-        render_kw={"lang": "km"},
-    )
+    organisation_km = khmer_name_field()
     acronym = StringField(
         _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
     )
