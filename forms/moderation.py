@@ -22,7 +22,15 @@ from forms.signon import SignOnForm, khmer_name_field
 
 
 class RejectForm(FlaskForm):
-    reason_choice = SelectField(_l("Reason"), choices=[], validate_choice=False)
+    # Free choice (validate_choice=False) so a reason retired since the page was shown still
+    # counts, which means the value is text from the client and gets the same checks as text.
+    reason_choice = SelectField(
+        _l("Reason"),
+        choices=[],
+        validate_choice=False,
+        filters=[strip],
+        validators=[Optional(), at_most(300), NoControlCharacters()],
+    )
     reason = TextAreaField(
         _l("Reason (optional)"),
         filters=[strip],

@@ -2,6 +2,8 @@
 made through any app instance is seen by every other at its next request."""
 
 import gzip
+import os
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from models import Endorsement, Statement
 from tests.conftest import CSRF_INPUT, make_test_app
 from tests.test_public import list_items
 from tests.test_signon import TIMER, VALID
+from views.page_cache import _templates_version
 
 
 @pytest.fixture
@@ -86,10 +89,32 @@ def test_conditional_get_answers_304_until_something_changes(client, listed, app
     assert first.headers["Last-Modified"]
     again = client.get("/statements/s", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
+    # A 304 names what its 200 varied on, or a shared cache may pair it with the wrong body.
+    assert {"Cookie", "Accept-Language", "Accept-Encoding"} <= set(again.headers["Vary"].split(", "))
     change_in(app, lambda e: approve(e, None))
     fresh = client.get("/statements/s", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
     assert "Second Org" in fresh.get_data(as_text=True)
+
+
+def test_a_deploy_that_changes_only_a_translation_changes_the_validator(database_url, listed, app):
+    """Fixing Khmer wording changes no template; readers must still get the new page."""
+    catalogue = Path(app.root_path) / "translations" / "km" / "LC_MESSAGES" / "messages.po"
+    before = catalogue.stat()
+
+    def version_in_a_new_process():
+        with make_test_app(database_url).app_context():
+            version = _templates_version()
+            db.session.remove()
+            db.engine.dispose()
+        return version
+
+    old_version = version_in_a_new_process()
+    try:
+        os.utime(catalogue, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        assert version_in_a_new_process() != old_version
+    finally:
+        os.utime(catalogue, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def test_closing_changes_the_validator(client, listed, app):

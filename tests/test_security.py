@@ -365,14 +365,34 @@ def test_nul_bytes_in_an_address_get_a_clear_400(moderator_client, statement, pa
     assert "invisible character" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reason", "dup\x00licate"), ("reason_choice", "Spam\x00"), ("reason_choice", "Spam\x1b")],
+)
 def test_nul_bytes_in_a_rejection_reason_get_a_message_and_change_nothing(
-    moderator_client, statement, make_endorsement
+    moderator_client, statement, make_endorsement, field, value
 ):
+    """The picked reason is free text from the client too (a retired reason still counts)."""
     endorsement = make_endorsement(statement)
     token = csrf_from(moderator_client.get(f"/moderation/endorsements/{endorsement.id}"))
     response = moderator_client.post(
         f"/moderation/endorsements/{endorsement.id}/reject",
-        data={"reason": "dup\x00licate", "csrf_token": token},
+        data={field: value, "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert response.status_code in (200, 400)
+    assert "invisible control characters" in response.get_data(as_text=True)
+    assert statuses() == ["pending"]
+
+
+def test_control_characters_in_a_bulk_rejection_reason_change_nothing(
+    moderator_client, statement, make_endorsement
+):
+    endorsement = make_endorsement(statement)
+    token = csrf_from(moderator_client.get("/moderation/"))
+    response = moderator_client.post(
+        "/moderation/bulk",
+        data={"csrf_token": token, "action": "reject", "reason_choice": "Spam\x00", "ids": [endorsement.id]},
         follow_redirects=True,
     )
     assert response.status_code in (200, 400)

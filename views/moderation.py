@@ -236,7 +236,10 @@ def reject_endorsement(endorsement_id: int):
 def bulk():
     """Approve or reject every selected entry in one request; each gets its own audit event."""
     form = BulkForm(reasons=_reasons())
-    if not form.validate_on_submit() or not form.ids.data:
+    if not form.validate_on_submit():
+        flash(_("Nothing was changed: %(problem)s", problem=_first_problem(form)), "error")
+        return redirect(safe_next(request.form.get("next_url")))
+    if not form.ids.data:
         flash(_("Select at least one endorsement first; nothing was changed."), "error")
         return redirect(safe_next(request.form.get("next_url")))
     if form.action.data == "approve":

@@ -76,14 +76,16 @@ def statement_body(statement: Statement, text: StatementText) -> Markup:
 
 
 def _templates_version() -> str:
-    """Changes when a deploy changes a template, so browsers do not keep an old page."""
+    """Changes when a deploy changes a template or a translation, so browsers do not keep an
+    old page (a deploy that only fixes Khmer wording changes no template)."""
 
     def build():
         digest = hashlib.sha256()
-        for folder, _, files in sorted(os.walk(os.path.join(current_app.root_path, "templates"))):
-            for name in sorted(files):
-                stat = os.stat(os.path.join(folder, name))
-                digest.update(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        for top in ("templates", "translations"):
+            for folder, _, files in sorted(os.walk(os.path.join(current_app.root_path, top))):
+                for name in sorted(files):
+                    stat = os.stat(os.path.join(folder, name))
+                    digest.update(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
     return _cache().get(("templates",), None, build)

@@ -220,7 +220,6 @@ def render_statement(statement: Statement, form: SignOnForm | None = None, statu
         response.content_encoding = "gzip"
     else:
         response = make_response(shared.plain(fields))
-    response.vary.add("Accept-Encoding")
     return _with_validators(response, statement, accepts_signons)
 
 
@@ -265,7 +264,8 @@ def _with_validators(response, statement: Statement, accepts_signons: bool):
     response.set_etag(page_etag(statement, accepts_signons), weak=True)
     response.last_modified = statement.updated_at
     response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.update(("Cookie", "Accept-Language"))
+    # A 304 names every header its 200 varied on, so caches pair them right.
+    response.vary.update(("Cookie", "Accept-Language", "Accept-Encoding"))
     return response
 
 
