@@ -130,7 +130,7 @@ def profile(name: str, call, client, repeat: int, show_all: bool = False) -> Non
     for _ in range(repeat):
         call(client)
     profiler.stop()
-    print(f"\n===== {name}: {mean:.1f} ms per request (mean of {repeat}) =====", file=sys.stderr)
+    print(f"\n===== {name}: {mean:.2f} ms per request (mean of {repeat}) =====", file=sys.stderr)
     print(
         profiler.output_text(unicode=True, color=False, short_mode=True, show_all=show_all), file=sys.stderr
     )

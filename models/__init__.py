@@ -19,6 +19,7 @@ from models.outbox import OutboxMail, OutboxStatus  # noqa: E402
 from models.statement import (  # noqa: E402
     ListOrder,
     Statement,
+    StatementStamp,
     StatementStatus,
     StatementTranslation,
     StatementVersion,
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "Statement",
+    "StatementStamp",
     "StatementStatus",
     "StatementTranslation",
     "StatementVersion",

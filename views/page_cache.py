@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from domain.statements import StatementText
 from extensions import db
-from models import Endorsement, Statement
+from models import Endorsement, Statement, StatementStamp
 from views.rendering import render_markdown
 
 
@@ -91,7 +91,7 @@ def _templates_version() -> str:
     return _cache().get(("templates",), None, build)
 
 
-def page_etag(statement: Statement, accepts_signons: bool) -> str:
+def page_etag(statement: StatementStamp, accepts_signons: bool) -> str:
     """Everything the page shows: list and text versions (a new language version bumps the
     list's), the reader's language, CSRF token and login."""
     parts = (
@@ -135,7 +135,7 @@ class SharedPage:
         return self.gzip_head + rest
 
 
-def shared_page(statement: Statement, accepts_signons: bool, render) -> SharedPage:
+def shared_page(statement: StatementStamp, accepts_signons: bool, render) -> SharedPage:
     """The statement page as every anonymous reader of this address and language sees it."""
     key = ("page", statement.id, request.path, str(get_locale()))
     version = (

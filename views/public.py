@@ -1,5 +1,6 @@
 """The public site: statements, their lists, the sign-on form, and the reader's language."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -42,7 +43,7 @@ from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db, limiter
 from forms import EmptyForm
 from forms.signon import CorrectionForm, SignOnForm
-from models import Endorsement, EndorsementStatus, Statement, StatementStatus
+from models import Endorsement, EndorsementStatus, Statement, StatementStamp, StatementStatus
 from views.auth import safe_next
 from views.errors import render_error
 from views.page_cache import READER_FIELDS, endorser_list, page_etag, shared_page, statement_body
@@ -195,32 +196,37 @@ def get_public_statement_or_404(slug: str) -> Statement:
 
 
 def render_statement(statement: Statement, form: SignOnForm | None = None, status: int = 200):
-    """The statement page; a reader who already has this version gets a 304, and an anonymous
-    reader gets the shared bytes of this version with their own form fields put in."""
-    accepts_signons = statement.accepts_signons()
-    conditional = form is None and "_flashes" not in session
-    if not conditional:
-        page = _render_statement_page(
-            statement, form or SignOnForm(), accepts_signons, Markup(reader_fields())
-        )
-        return make_response(page, status)
-    if request.if_none_match.contains_weak(page_etag(statement, accepts_signons)):
-        return _with_validators(make_response("", 304), statement, accepts_signons)
+    """The statement page with this form and its errors, or else the page any reader gets."""
+    if form is None:
+        return serve_statement_page(statement.stamp(), lambda: statement)
+    page = _render_statement_page(statement, form, statement.accepts_signons(), Markup(reader_fields()))
+    return make_response(page, status)
+
+
+def serve_statement_page(stamp: StatementStamp, load: Callable[[], Statement]):
+    """A reader who already has this version gets a 304, and an anonymous reader gets the
+    shared bytes of this version with their own form fields put in. Only a page that has to
+    be rendered loads the statement (`load`)."""
+    accepts_signons = stamp.accepts_signons()
+
+    def render(fields: str) -> str:
+        return _render_statement_page(load(), SignOnForm(), accepts_signons, Markup(fields))
+
+    if "_flashes" in session:  # a message for this reader only, shown once
+        return make_response(render(reader_fields()))
+    etag = page_etag(stamp, accepts_signons)
+    if request.if_none_match.contains_weak(etag):
+        return _with_validators(make_response("", 304), stamp, accepts_signons, etag)
     if current_user.is_authenticated or set(request.args) - {"lang"}:
-        page = _render_statement_page(statement, SignOnForm(), accepts_signons, Markup(reader_fields()))
-        return _with_validators(make_response(page), statement, accepts_signons)
-    shared = shared_page(
-        statement,
-        accepts_signons,
-        lambda: _render_statement_page(statement, SignOnForm(), accepts_signons, Markup(READER_FIELDS)),
-    )
+        return _with_validators(make_response(render(reader_fields())), stamp, accepts_signons)
+    shared = shared_page(stamp, accepts_signons, lambda: render(READER_FIELDS))
     fields = reader_fields() if accepts_signons else ""
     if request.accept_encodings.quality("gzip") > 0:
         response = make_response(shared.gzipped(fields))
         response.content_encoding = "gzip"
     else:
         response = make_response(shared.plain(fields))
-    return _with_validators(response, statement, accepts_signons)
+    return _with_validators(response, stamp, accepts_signons)
 
 
 def reader_fields() -> str:
@@ -257,12 +263,12 @@ def _render_statement_page(
     )
 
 
-def _with_validators(response, statement: Statement, accepts_signons: bool):
+def _with_validators(response, stamp: StatementStamp, accepts_signons: bool, etag: str | None = None):
     """The page carries the reader's CSRF token: cacheable by their browser only, revalidated.
-    The ETag is weak: the plain and the gzip page are the same page. It is worked out after
-    the page, which may have given a new reader their session's CSRF token."""
-    response.set_etag(page_etag(statement, accepts_signons), weak=True)
-    response.last_modified = statement.updated_at
+    The ETag is weak: the plain and the gzip page are the same page. After a page it is worked
+    out again: the page may have given a new reader their session's CSRF token."""
+    response.set_etag(etag or page_etag(stamp, accepts_signons), weak=True)
+    response.last_modified = stamp.updated_at
     response.headers["Cache-Control"] = "private, no-cache"
     # A 304 names every header its 200 varied on, so caches pair them right.
     response.vary.update(("Cookie", "Accept-Language", "Accept-Encoding"))
@@ -282,7 +288,10 @@ def index():
 
 @bp.get("/statements/<slug>")
 def statement(slug: str):
-    return render_statement(get_public_statement_or_404(slug))
+    stamp = StatementStamp.of_slug(slug)
+    if stamp is None or not stamp.is_public:
+        abort(404)
+    return serve_statement_page(stamp, lambda: db.get_or_404(Statement, stamp.id))
 
 
 def _signon_limit_key() -> str:
