@@ -567,6 +567,8 @@ class WrkRun:
     tables: dict[str, Counter] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
     others_cpu: float = 0.0  # share of the machine's CPU used by unrelated processes meanwhile
+    server_cpu: float = 0.0  # share used by gunicorn (master and workers) and PostgreSQL
+    client_cpu: float = 0.0  # share used by wrk, the load generator, on the same machine
 
     @property
     def rps(self) -> float:
@@ -637,7 +639,10 @@ def run_wrk(
     run = parse_wrk(done.stdout)
     if not run.seconds:
         raise RuntimeError(f"wrk printed no BENCH summary:\n{done.stdout}\n{done.stderr}")
-    run.others_cpu = others_share(before, cpu_snapshot(server))
+    after = cpu_snapshot(server)
+    run.others_cpu = others_share(before, after)
+    run.server_cpu = _share(before, after, after.server - before.server)
+    run.client_cpu = _share(before, after, after.client - before.client)
     return run
 
 
@@ -648,6 +653,8 @@ class CpuSnapshot:
     at: float
     busy: float
     ours: float
+    server: float  # gunicorn and PostgreSQL
+    client: float  # finished children of this script: wrk
 
 
 def cpu_snapshot(server: Server) -> CpuSnapshot:
@@ -656,11 +663,12 @@ def cpu_snapshot(server: Server) -> CpuSnapshot:
     user, nice, system, _idle, _iowait, irq, softirq, steal = (
         int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
     )
-    ours = sum(_process_cpu(pid) for pid in [server.process.pid, *server.worker_pids(), *_postgres_pids()])
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        ours += usage.ru_utime + usage.ru_stime
-    return CpuSnapshot(time.monotonic(), (user + nice + system + irq + softirq + steal) / hz, ours)
+    serving = sum(_process_cpu(pid) for pid in [server.process.pid, *server.worker_pids(), *_postgres_pids()])
+    script, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    client = children.ru_utime + children.ru_stime
+    ours = serving + client + script.ru_utime + script.ru_stime
+    busy = (user + nice + system + irq + softirq + steal) / hz
+    return CpuSnapshot(time.monotonic(), busy, ours, serving, client)
 
 
 def wait_for_quiet(server: Server, seconds: float) -> None:
@@ -680,8 +688,13 @@ def wait_for_quiet(server: Server, seconds: float) -> None:
 
 def others_share(before: CpuSnapshot, after: CpuSnapshot) -> float:
     """The share of all CPUs that other processes used between two snapshots."""
+    return _share(before, after, max(0.0, (after.busy - before.busy) - (after.ours - before.ours)))
+
+
+def _share(before: CpuSnapshot, after: CpuSnapshot, cpu_seconds: float) -> float:
+    """CPU seconds as a share of all the machine's CPUs between two snapshots."""
     elapsed = (after.at - before.at) * (os.cpu_count() or 1)
-    return max(0.0, (after.busy - before.busy) - (after.ours - before.ours)) / elapsed if elapsed else 0.0
+    return cpu_seconds / elapsed if elapsed else 0.0
 
 
 def _process_cpu(pid: int) -> float:
@@ -1040,6 +1053,8 @@ def table_rows(results: list[Result]) -> list[list[str]]:
                 f"{r.run.p99_ms:.1f}",
                 str(r.run.errors.get("status", 0)),
                 str(r.run.socket_errors),
+                f"{r.run.server_cpu:.0%}",
+                f"{r.run.client_cpu:.0%}",
                 f"{r.run.others_cpu:.0%}",
             ]
         )
@@ -1056,6 +1071,8 @@ HEADERS = [
     "p99 ms",
     "non-2xx/3xx",
     "socket errors",
+    "server CPU",
+    "wrk CPU",
     "others' CPU",
 ]
 
@@ -1153,6 +1170,9 @@ by the baseline: the faster `/ping` run of this benchmark (a at the start, a2 at
 "non-2xx/3xx" is wrk's count of answers ≥ 400.
 Latencies count only requests answered before wrk stopped: when a page takes seconds under 32
 connections, the requests still queued at the end are not in p99, which then understates the wait.
+"server CPU" is the share of the machine's CPU (all cores: 100% is every core busy) that
+gunicorn and PostgreSQL used during the run, "wrk CPU" the share the load generator used: it
+runs on the same cores, so whatever it takes the server cannot have.
 "others' CPU" is the share of the machine's CPU that processes other than gunicorn, PostgreSQL,
 wrk and this script used during the run (e.g. a test suite or a browser): above ~10% the figures
 are skewed low.{noise_warning(results)}

@@ -33,7 +33,10 @@ end
 
 -- The hidden inputs of the sign-on form (csrf_token and whatever else the app adds), in page order.
 local function hidden_fields(body)
-  local form = string.match(body, '<form[^>]-action="[^"]*/sign"[^>]*>(.-)</form>') or ""
+  -- A plain find (a fast memory search) goes to the form; a pattern tried at every position of
+  -- a 600 KB page costs wrk CPU time that the server, on the same cores, then lacks.
+  local action = string.find(body, 'action="' .. sign_path .. '"', 1, true)
+  local form = action and string.match(body, "^[^>]*>(.-)</form>", action) or ""
   local fields, has_token = {}, false
   for tag in string.gmatch(form, "<input[^>]*>") do
     local name = string.match(tag, 'name="([^"]*)"')
