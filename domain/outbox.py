@@ -16,7 +16,10 @@ log = logging.getLogger("jointly.outbox")
 
 # Minutes to wait after each failed attempt; after the last one the mail is marked failed.
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)
-CLAIM_SECONDS = 120
+# How long a sender owns each mail of a batch it claimed: room for a slow SMTP exchange, whose
+# every step may take MAIL_TIMEOUT. A sender that dies leaves the batch to others after that.
+CLAIM_SECONDS = 60
+CLAIM_BATCH = 5
 
 
 class TimeoutConnection(Connection):
@@ -33,21 +36,28 @@ class TimeoutConnection(Connection):
         return host
 
 
-def _claim(mail_id: int, ignore_schedule: bool) -> bool:
-    """Take a row for sending; exactly one sender (worker, thread or CLI) wins it."""
+def _claim(mail_ids: list[int], ignore_schedule: bool) -> list[int]:
+    """Take rows for sending, in one transaction: each goes to exactly one sender (worker,
+    thread or CLI). One write per batch, not per mail: on SQLite every write waits for the one
+    writer's lock, and a burst of sign-ons brings a burst of mail."""
     now = now_utc()
     waiting = sa.and_(
         OutboxMail.status == OutboxStatus.QUEUED,
         sa.true() if ignore_schedule else OutboxMail.next_attempt_at <= now,
     )
     abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
-    result = db.session.execute(
+    claimed = db.session.scalars(
         sa.update(OutboxMail)
-        .where(OutboxMail.id == mail_id, sa.or_(waiting, abandoned))
-        .values(status=OutboxStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
+        .where(OutboxMail.id.in_(mail_ids), sa.or_(waiting, abandoned))
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS * len(mail_ids)),
+        )
+        .returning(OutboxMail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    return result.rowcount == 1
+    return sorted(claimed)
 
 
 def _transmit(outbox_mail: OutboxMail, connection) -> None:
@@ -83,9 +93,7 @@ def deliver(mail_ids: list[int], ignore_schedule: bool = False) -> tuple[int, in
     sent = failed = 0
     connection = None
     try:
-        for mail_id in mail_ids:
-            if not _claim(mail_id, ignore_schedule):
-                continue
+        for mail_id in _claimed_in_batches(mail_ids, ignore_schedule):
             outbox_mail = db.session.get(OutboxMail, mail_id)
             try:
                 if connection is None and current_app.config["MAIL_SERVER"]:
@@ -107,6 +115,12 @@ def deliver(mail_ids: list[int], ignore_schedule: bool = False) -> tuple[int, in
     return sent, failed
 
 
+def _claimed_in_batches(mail_ids: list[int], ignore_schedule: bool):
+    """The ids this sender won, claimed a batch at a time, each batch just before it is sent."""
+    for start in range(0, len(mail_ids), CLAIM_BATCH):
+        yield from _claim(mail_ids[start : start + CLAIM_BATCH], ignore_schedule)
+
+
 def _close(connection):
     if connection is not None and connection.host is not None:
         try:
@@ -117,10 +131,14 @@ def _close(connection):
 
 
 def select_due(ignore_schedule: bool = False) -> sa.Select:
-    query = sa.select(OutboxMail.id).where(OutboxMail.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)))
+    """Mail waiting to be sent, and mail whose sender stopped before its claim ran out; not
+    mail another sender is busy with (trying to claim it would be a write for nothing)."""
+    now = now_utc()
+    waiting = OutboxMail.status == OutboxStatus.QUEUED
     if not ignore_schedule:
-        query = query.where(OutboxMail.next_attempt_at <= now_utc())
-    return query.order_by(OutboxMail.id)
+        waiting = sa.and_(waiting, OutboxMail.next_attempt_at <= now)
+    abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
+    return sa.select(OutboxMail.id).where(sa.or_(waiting, abandoned)).order_by(OutboxMail.id)
 
 
 def deliver_due(ignore_schedule: bool = False) -> tuple[int, int]:

@@ -1,11 +1,13 @@
 """The outbox: nothing is lost when SMTP is down, everything is delivered exactly once."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from domain.outbox import background_sender
+from domain.outbox import CLAIM_BATCH, _claim, background_sender, deliver_due, select_due
 from extensions import db
-from models import Endorsement, OutboxMail
+from models import Endorsement, OutboxMail, now_utc
 from tests.conftest import csrf_from
 from tests.smtp import SmtpServer, free_port
 from tests.test_signon import VALID
@@ -65,3 +67,41 @@ def test_console_delivery_without_mail_server(app, client, make_statement, moder
     assert "Subject: Please confirm your endorsement" in printed and "/confirm/" in printed
     page = client.get("/moderation/outbox").get_data(as_text=True)
     assert "Please confirm your endorsement" in page and "/confirm/" in page
+
+
+def queued_mails(count: int) -> list[int]:
+    mails = [
+        OutboxMail(kind="test", recipient=f"r{n}@example.org", subject="s", body="b") for n in range(count)
+    ]
+    db.session.add_all(mails)
+    db.session.commit()
+    return [mail.id for mail in mails]
+
+
+def test_each_mail_is_claimed_by_one_sender_and_a_dead_senders_claim_runs_out(app):
+    ids = queued_mails(7)
+    assert _claim(ids, ignore_schedule=False) == ids
+    assert _claim(ids, ignore_schedule=False) == []  # another sender, at the same time, gets none
+    assert list(db.session.scalars(select_due())) == []  # and does not even try them
+    # The first sender died: once its claim runs out, the mails are due for the others.
+    db.session.execute(
+        sa.update(OutboxMail)
+        .where(OutboxMail.id.in_(ids[:3]))
+        .values(claimed_until=now_utc() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert list(db.session.scalars(select_due())) == ids[:3]
+    assert _claim(ids, ignore_schedule=False) == ids[:3]
+
+
+def test_a_burst_is_claimed_in_batches_and_sent_once(app, capsys):
+    app.config["MAIL_SERVER"] = ""  # printed: the console is the outbox's embedded default
+    ids = queued_mails(2 * CLAIM_BATCH + 1)
+    assert deliver_due() == (len(ids), 0)
+    assert deliver_due() == (0, 0)
+    printed = capsys.readouterr().out
+    assert sorted(line for line in printed.splitlines() if line.startswith("----- mail to")) == sorted(
+        f"----- mail to r{n}@example.org -----" for n in range(len(ids))
+    )
+    db.session.expire_all()
+    assert set(db.session.scalars(sa.select(OutboxMail.status))) == {"sent"}
