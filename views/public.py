@@ -214,9 +214,10 @@ def serve_statement_page(stamp: StatementStamp, load: Callable[[], Statement]):
 
     if "_flashes" in session:  # a message for this reader only, shown once
         return make_response(render(reader_fields()))
-    etag = page_etag(stamp, accepts_signons)
-    if request.if_none_match.contains_weak(etag):
-        return _with_validators(make_response("", 304), stamp, accepts_signons, etag)
+    if request.if_none_match:  # a first visit has no validator to compare
+        etag = page_etag(stamp, accepts_signons)
+        if request.if_none_match.contains_weak(etag):
+            return _with_validators(make_response("", 304), stamp, accepts_signons, etag)
     if current_user.is_authenticated or set(request.args) - {"lang"}:
         return _with_validators(make_response(render(reader_fields())), stamp, accepts_signons)
     shared = shared_page(stamp, accepts_signons, lambda: render(READER_FIELDS))
