@@ -2,7 +2,6 @@
 
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -10,7 +9,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+import cli
+import i18n
+import templating
+from domain import outbox
+from extensions import csrf, db, limiter, login_manager, mail, migrate
+from views import admin, auth, errors, exports, health, moderation, public
 from views.security import add_security_headers, refuse_nul_bytes
 
 DEFAULTS = {
@@ -51,22 +55,27 @@ DEFAULTS = {
 }
 
 
-def _coerce(raw: str, default):
+class ConfigError(ValueError):
+    """A setting that cannot be used, named with the value that was given."""
+
+
+def _coerce(key: str, raw: str, default):
     """Environment values are strings; give them the type of their default."""
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
     return raw
 
 
 def _settings_from_environment() -> dict:
     """Read each known config key from an environment variable of the same name."""
-    found = {}
-    for key, default in DEFAULTS.items():
-        if key in os.environ:
-            found[key] = _coerce(os.environ[key], default)
-    return found
+    return {
+        key: _coerce(key, os.environ[key], default) for key, default in DEFAULTS.items() if key in os.environ
+    }
 
 
 def _instance_secret_key(instance_path: str) -> str:
@@ -80,6 +89,17 @@ def _instance_secret_key(instance_path: str) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    _configure(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+    cli.register(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then environment variables of the same names, then the tests' settings."""
     app.config.from_mapping(DEFAULTS)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -97,11 +117,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _finish_config(app)
 
+
+def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     limiter.init_app(app)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
@@ -109,24 +132,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from views import admin, auth, errors, exports, health, moderation, public, rendering
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(moderation.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(health.bp)
+def _register_blueprints(app: Flask) -> None:
+    for blueprint in (public.bp, exports.bp, moderation.bp, admin.bp, auth.bp, health.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
-    babel.init_app(app, locale_selector=public.select_locale)
-    rendering.install_template_gettext(app)
     # make url_for('index') == url_for('public.index')
     app.add_url_rule("/", endpoint="index")
-
-    import cli
-
-    cli.register(app)
-    return app
 
 
 def _finish_config(app: Flask) -> None:
@@ -143,7 +155,6 @@ def _finish_config(app: Flask) -> None:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{app.config['PORT']}"
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["MODERATOR_SESSION_HOURS"])
     if app.config["DEFAULT_LANGUAGE"] not in app.config["LANGUAGES"]:
         raise ValueError(
             f"DEFAULT_LANGUAGE={app.config['DEFAULT_LANGUAGE']!r} is not one of {app.config['LANGUAGES']}"

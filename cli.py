@@ -74,7 +74,7 @@ def _import_translation(path, translation_of, language, slug, if_empty) -> None:
 
 @statements_cli.command("set-status")
 @click.argument("slug")
-@click.argument("status", type=click.Choice(StatementStatus.ALL))
+@click.argument("status", type=click.Choice([status.value for status in StatementStatus]))
 def set_status_command(slug: str, status: str):
     """Open, close or draft a statement (closing stops sign-on and starts the retention clock)."""
     statement = db.session.scalar(Statement.select_by_slug(slug))

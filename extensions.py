@@ -1,6 +1,9 @@
 """Extensions are created unbound here and bound to the app in `create_app`."""
 
-from flask import session
+import hashlib
+import hmac
+
+from flask import current_app
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
@@ -27,30 +30,36 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ModeratorLoginManager(LoginManager):
-    """Flask-Login's "strong" protection, applied only where there is a login to protect.
-
-    Stock Flask-Login also "protects" an anonymous reader's session (which holds only
-    their CSRF token) and rewrites their cookie on every request, which defeats 304s.
-    """
-
-    def _session_protection_failed(self):
-        if "_user_id" not in session:
-            return False
-        return super()._session_protection_failed()
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-login_manager = ModeratorLoginManager()
+login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.session_protection = "strong"
+# Moderator sessions are checked by `views.auth.load_moderator` (their generation, age and
+# browser) on every request; Flask-Login's own protection would also rewrite every anonymous
+# reader's cookie on every request, which defeats caching.
+login_manager.session_protection = None
 # Flashed when a page needs a login; str() translates it per request (a lazy string cannot go in the session).
 login_manager.login_message = _l("Please log in to see this page.")
 login_manager.localize_callback = str
 mail = Mail()
 babel = Babel()
-# Client addresses come from the WSGI environ, which ProxyFix (PROXY_FIX_HOPS) has already
-# corrected when behind a trusted proxy; a raw X-Forwarded-For is never read.
-limiter = Limiter(key_func=get_remote_address)
+
+
+def ip_hash(address: str | None) -> str | None:
+    """A keyed hash of a client address: abuse from one address can be seen (in rate-limit
+    keys and beside sign-ons) without the address itself being stored anywhere."""
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hashed_remote_address() -> str:
+    """The limiter's key. The address comes from the WSGI environ, which ProxyFix
+    (PROXY_FIX_HOPS) has already corrected behind a trusted proxy; a raw X-Forwarded-For
+    is never read."""
+    return ip_hash(get_remote_address()) or "unknown"
+
+
+limiter = Limiter(key_func=hashed_remote_address)

@@ -38,17 +38,18 @@ def update_statement(statement: Statement, data: dict, moderator) -> bool:
     if clash is not None and clash.id != statement.id:
         raise RuleError(_("The address /statements/%(slug)s is already taken.", slug=data["slug"]))
     text_changed = any(getattr(statement, name) != data.get(name) for name in TEXT_FIELDS)
-    before = {name: str(getattr(statement, name)) for name in (*TEXT_FIELDS, *SETTINGS_FIELDS, "status")}
+    before = {name: str(getattr(statement, name)) for name in (*TEXT_FIELDS, *SETTINGS_FIELDS)}
     if text_changed and _has_endorsements(statement):
         _keep_version(statement, moderator)
     for name in (*TEXT_FIELDS, *SETTINGS_FIELDS):
         setattr(statement, name, data.get(name))
-    set_status(statement, data["status"], moderator)
+    # A status change bumps the list version and is audited on its own.
+    status_changed = set_status(statement, data["status"], moderator)
     after = {name: str(getattr(statement, name)) for name in before}
     if after == before:
-        return False
-    # The list order or anything on the page may have changed: cached renderings go stale.
-    statement.list_version = Statement.list_version + 1
+        return status_changed
+    if not status_changed:  # else set_status has marked the page changed already
+        statement.bump_list_version()
     record(
         "statement_edit",
         moderator=moderator,

@@ -1,14 +1,33 @@
-"""Where an endorsement's life is decided: submit, approve, reject, edit, withdraw."""
+"""Where an endorsement's life is decided: submit, confirm, approve, reject, edit, withdraw.
+
+Every status change goes through the model's transition table (`Endorsement.move`), and
+each operation queues the mail it causes (`domain.notifications`) in the caller's
+transaction; the commit wakes the sender.
+"""
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from domain import RuleError
+from domain import DuplicateEndorsement, RuleError
 from domain.audit import record
+from domain.duplicates import find_approved_duplicate, public_number
 from domain.labels import status_name
+from domain.notifications import (
+    notify_endorser_of_repeat_signon,
+    notify_endorser_that_endorsement_is_published,
+    notify_endorser_that_endorsement_is_rejected,
+    notify_endorser_that_endorsement_is_withdrawn,
+    notify_endorser_to_confirm,
+    notify_moderators_of_correction,
+    notify_moderators_of_new_endorsement,
+    notify_moderators_of_withdrawal,
+)
 from extensions import db
-from models import Endorsement, EndorsementStatus, ModeratorNote, Statement, now_utc
+from models import Endorsement, EndorsementStatus, ModeratorNote, Statement, TransitionRefused, now_utc
 from models.endorsement import organisation_key
 
 SUBMITTED_FIELDS = (
@@ -24,166 +43,138 @@ SUBMITTED_FIELDS = (
     "message",
     "authorised",
 )
+# What the person who asked is told when the transition table refuses their event.
+REFUSALS = {
+    "confirm": _l("This endorsement is %(status)s; there is nothing to confirm."),
+    "approve": _l("Only a pending endorsement can be approved (this one is %(status)s)."),
+    "reject": _l("This endorsement is %(status)s; it cannot be rejected."),
+    "withdraw": _l("This endorsement is %(status)s; it cannot be withdrawn."),
+    "request_correction": _l("This endorsement is %(status)s; it cannot be changed."),
+}
 
 
 class SignonClosed(RuleError):
     pass
 
 
-class DuplicateEndorsement(RuleError):
-    pass
+@dataclass
+class SignOn:
+    """What a sign-on came to: the endorsement it made or repeated, and whether a mail is queued."""
+
+    endorsement: Endorsement
+    created: bool
+    mail_queued: bool
 
 
-def _touch_list(statement: Statement) -> None:
-    """Bump the list version in SQL, which also serialises concurrent approvals."""
-    statement.list_version = Statement.list_version + 1
+def _require(endorsement: Endorsement, event: str) -> None:
+    if not endorsement.can(event):
+        raise RuleError(str(REFUSALS[event]) % {"status": status_name(endorsement.status)})
+
+
+def _move(endorsement: Endorsement, event: str) -> EndorsementStatus:
+    """Change the status through the transition table; a refusal gets words for the person."""
+    try:
+        return endorsement.move(event)
+    except TransitionRefused as refused:
+        raise RuleError(str(REFUSALS[event]) % {"status": status_name(refused.status)}) from refused
+
+
+def _new_endorsement(statement: Statement, data: dict, status: EndorsementStatus, **extra) -> Endorsement:
+    fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
+    fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
+    endorsement = Endorsement(
+        statement=statement,
+        status=status,
+        organisation_key=organisation_key(fields["organisation"], fields["location"]),
+        language=data.get("language") or "en",
+        statement_version=statement.version,
+        **fields,
+        **extra,
+    )
+    endorsement.authorised = bool(data.get("authorised"))
+    endorsement.anonymous = bool(data.get("anonymous"))
+    db.session.add(endorsement)
     db.session.flush()
+    return endorsement
+
+
+def _standing_repeat(statement: Statement, data: dict) -> Endorsement | None:
+    key = organisation_key(data.get("organisation"), data.get("location") or None)
+    query = Endorsement.select_standing_repeat(statement.id, key, data.get("email") or None)
+    return db.session.scalars(query.limit(1)).first()
 
 
 def submit(
     statement: Statement,
     data: dict,
     *,
-    source: str = "web",
     suspicion: str | None = None,
     ip_hash: str | None = None,
-) -> tuple[Endorsement, bool]:
-    """Take a sign-on as unconfirmed; returns (endorsement, created).
+) -> SignOn:
+    """Take a sign-on from the web form and ask its contact to confirm.
 
-    A repeat of a standing endorsement (same organisation, same address) adds nothing:
-    the caller mails the contact instead of telling the page, which would reveal who signed.
-    A suspected sign-on is stored apart, for review, whatever it repeats.
+    A repeat of a standing endorsement (same organisation, same address) adds nothing: its
+    contact gets a mail instead, so the page, which says the same to everyone, reveals
+    nothing about who signed. A suspected sign-on is kept apart for review, unmailed.
     """
     if not statement.accepts_signons():
         raise SignonClosed(_("Sign-on for this statement is closed."))
-    fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
-    fields["language"] = data.get("language") or "en"
-    fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
-    key = organisation_key(fields["organisation"], fields["location"])
-    repeat = db.session.scalars(
-        Endorsement.select_active_duplicate(statement.id, key, fields["email"]).limit(1)
-    ).first()
-    if repeat is not None and suspicion is None:
-        return repeat, False
-    endorsement = Endorsement(
-        statement=statement,
-        status=EndorsementStatus.SUSPECTED if suspicion else EndorsementStatus.UNCONFIRMED,
-        suspicion=suspicion,
-        ip_hash=ip_hash,
-        source=source,
-        organisation_key=key,
-        **fields,
-    )
-    endorsement.authorised = bool(data.get("authorised"))
-    endorsement.anonymous = bool(data.get("anonymous"))
-    endorsement.statement_version = statement.version
-    db.session.add(endorsement)
-    db.session.flush()
-    return endorsement, True
+    repeat = None if suspicion else _standing_repeat(statement, data)
+    if repeat is not None:
+        return SignOn(repeat, created=False, mail_queued=bool(notify_endorser_of_repeat_signon(repeat)))
+    status = EndorsementStatus.SUSPECTED if suspicion else EndorsementStatus.UNCONFIRMED
+    endorsement = _new_endorsement(statement, data, status, suspicion=suspicion, ip_hash=ip_hash)
+    mail = None if suspicion else notify_endorser_to_confirm(endorsement)
+    return SignOn(endorsement, created=True, mail_queued=mail is not None)
+
+
+def add_received(statement: Statement, data: dict, source: str, moderator) -> Endorsement:
+    """An endorsement received by phone, on paper or in a meeting: straight into the queue."""
+    if not statement.accepts_signons():
+        raise SignonClosed(_("Sign-on for this statement is closed."))
+    repeat = _standing_repeat(statement, data)
+    if repeat is not None:
+        raise RuleError(
+            _("“%(name)s” has already endorsed with this email address.", name=repeat.display_name)
+        )
+    endorsement = _new_endorsement(statement, data, EndorsementStatus.PENDING, source=source)
+    record("add_received", moderator=moderator, endorsement=endorsement, after={"source": source})
+    return endorsement
 
 
 def confirm(endorsement: Endorsement) -> bool:
-    """The contact proved the address works; returns False if there was nothing to do."""
-    if endorsement.confirmed_at is not None:
+    """The contact proved the address works; moderators who asked are told. False if it already was."""
+    if endorsement.is_confirmed:
         return False
+    before = _move(endorsement, "confirm")
     endorsement.confirmed_at = now_utc()
-    if endorsement.status == EndorsementStatus.UNCONFIRMED:
-        endorsement.status = EndorsementStatus.PENDING
     record(
-        "confirm",
-        endorsement=endorsement,
-        before={"status": EndorsementStatus.UNCONFIRMED},
-        after={"status": endorsement.status},
+        "confirm", endorsement=endorsement, before={"status": before}, after={"status": endorsement.status}
     )
+    notify_moderators_of_new_endorsement(endorsement)
     return True
 
 
 def request_correction(endorsement: Endorsement, changes: dict, note: str | None = None) -> None:
     """The endorser asks for a new display name (either script); it goes back to the queue for review."""
-    if endorsement.status not in EndorsementStatus.ACTIVE:
-        raise RuleError(
-            _("This endorsement is %(status)s; it cannot be changed.", status=status_name(endorsement.status))
-        )
+    _require(endorsement, "request_correction")
     before = {**endorsement.public_fields(), "status": endorsement.status}
     if endorsement.is_public:
-        _touch_list(endorsement.statement)
+        endorsement.statement.bump_list_version()
     for name in Endorsement.PUBLIC_FIELDS:
         setattr(endorsement, name, changes.get(name) or None)
     endorsement.organisation = endorsement.organisation or before["organisation"]
     endorsement.refresh_key()
     endorsement.confirmed_at = endorsement.confirmed_at or now_utc()
-    endorsement.status = EndorsementStatus.PENDING
-    record(
-        "correction_requested",
-        endorsement=endorsement,
-        before=before,
-        after={**endorsement.public_fields(), "status": endorsement.status},
-        note=note,
-    )
-
-
-def find_approved_duplicate(endorsement: Endorsement) -> Endorsement | None:
-    """Named or not: the database refuses two approved endorsements of one organisation."""
-    query = sa.select(Endorsement).where(
-        Endorsement.statement_id == endorsement.statement_id,
-        Endorsement.status == EndorsementStatus.APPROVED,
-        Endorsement.organisation_key == endorsement.organisation_key,
-        Endorsement.id != endorsement.id,
-    )
-    return db.session.scalars(query.limit(1)).first()
-
-
-def possible_duplicates(endorsements: list[Endorsement]) -> dict[int, list[Endorsement]]:
-    """For each endorsement, others on its statement with the same folded name or acronym.
-
-    One query for a whole page of the queue.
-    """
-    if not endorsements:
-        return {}
-    keys = {e.organisation_key for e in endorsements}
-    # Plain IN over the usual spellings, so the (statement_id, acronym) index answers it;
-    # the exact case-insensitive comparison follows below.
-    acronyms = {
-        form for e in endorsements if e.acronym for form in (e.acronym, e.acronym.upper(), e.acronym.lower())
-    }
-    # Two index look-ups joined by UNION: with OR, SQLite scans every row of the statement.
-    # The status is checked here, not in SQL, where it would lure SQLite onto the status index.
-    statements = {e.statement_id for e in endorsements}
-    same_key = sa.select(Endorsement.id).where(
-        Endorsement.statement_id.in_(statements), Endorsement.organisation_key.in_(keys)
-    )
-    same_acronym = sa.select(Endorsement.id).where(
-        Endorsement.statement_id.in_(statements), Endorsement.acronym.in_(acronyms)
-    )
-    found = db.session.scalars(
-        sa.select(Endorsement).where(Endorsement.id.in_(sa.union(same_key, same_acronym)))
-    )
-    listed = (*EndorsementStatus.ACTIVE, EndorsementStatus.SUSPECTED)
-    candidates = [other for other in found if other.status in listed]
-    return {
-        e.id: [
-            other
-            for other in candidates
-            if other.id != e.id
-            and other.statement_id == e.statement_id
-            and (
-                other.organisation_key == e.organisation_key
-                or (e.acronym and other.acronym and other.acronym.casefold() == e.acronym.casefold())
-            )
-        ]
-        for e in endorsements
-    }
+    _move(endorsement, "request_correction")
+    after = {**endorsement.public_fields(), "status": endorsement.status}
+    record("correction_requested", endorsement=endorsement, before=before, after=after, note=note)
+    notify_moderators_of_correction(endorsement)
 
 
 def approve(endorsement: Endorsement, moderator) -> None:
-    """Publish a pending endorsement at the end of the list."""
-    if endorsement.status not in EndorsementStatus.DECIDABLE:
-        raise RuleError(
-            _(
-                "Only a pending endorsement can be approved (this one is %(status)s).",
-                status=status_name(endorsement.status),
-            )
-        )
+    """Publish an endorsement at the end of the list and tell its contact."""
+    _require(endorsement, "approve")
     duplicate = find_approved_duplicate(endorsement)
     if duplicate:
         raise DuplicateEndorsement(
@@ -194,38 +185,28 @@ def approve(endorsement: Endorsement, moderator) -> None:
             )
         )
     before = {"status": endorsement.status, "confirmed": endorsement.is_confirmed}
-    _touch_list(endorsement.statement)
+    endorsement.statement.bump_list_version()
+    _move(endorsement, "approve")
     if endorsement.position is None:
         endorsement.position = db.session.scalar(Endorsement.next_position(endorsement.statement_id))
-    endorsement.status = EndorsementStatus.APPROVED
     _mark_decided(endorsement, moderator)
-    record(
-        "approve",
-        moderator=moderator,
-        endorsement=endorsement,
-        before=before,
-        after={"status": endorsement.status, "position": endorsement.position},
-    )
+    after = {"status": endorsement.status, "position": endorsement.position}
+    record("approve", moderator=moderator, endorsement=endorsement, before=before, after=after)
+    notify_endorser_that_endorsement_is_published(endorsement)
 
 
-def reject(endorsement: Endorsement, moderator, reason: str | None = None) -> None:
-    """Keep an endorsement off the list; an approved one is taken off."""
-    if endorsement.status not in (*EndorsementStatus.DECIDABLE, EndorsementStatus.APPROVED):
-        status = status_name(endorsement.status)
-        raise RuleError(_("This endorsement is %(status)s; it cannot be rejected.", status=status))
-    before = {"status": endorsement.status}
+def reject(endorsement: Endorsement, moderator, reason: str | None = None, *, tell_endorser: bool = False):
+    """Keep an endorsement off the list (an approved one is taken off); its contact is told if asked."""
+    _require(endorsement, "reject")
     if endorsement.is_public:
-        _touch_list(endorsement.statement)
-    endorsement.status = EndorsementStatus.REJECTED
+        endorsement.statement.bump_list_version()
+    before = _move(endorsement, "reject")
     endorsement.rejection_reason = reason or None
     _mark_decided(endorsement, moderator)
-    record(
-        "reject",
-        moderator=moderator,
-        endorsement=endorsement,
-        before=before,
-        after={"status": endorsement.status, "reason": endorsement.rejection_reason},
-    )
+    after = {"status": endorsement.status, "reason": endorsement.rejection_reason}
+    record("reject", moderator=moderator, endorsement=endorsement, before={"status": before}, after=after)
+    if tell_endorser:
+        notify_endorser_that_endorsement_is_rejected(endorsement)
 
 
 def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bool:
@@ -236,7 +217,7 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
     if after == before:
         return False
     if endorsement.is_public:
-        _touch_list(endorsement.statement)
+        endorsement.statement.bump_list_version()
     for name, value in after.items():
         setattr(endorsement, name, value)
     endorsement.refresh_key()
@@ -247,26 +228,27 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
 
 
 def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) -> None:
-    """The endorser takes their name back; it leaves the public list at once."""
-    if endorsement.status not in EndorsementStatus.ACTIVE:
-        status = status_name(endorsement.status)
-        raise RuleError(_("This endorsement is %(status)s; it cannot be withdrawn.", status=status))
-    before = {"status": endorsement.status}
+    """The endorser takes their name back: it leaves the public list at once, and they and the
+    moderators who asked are told."""
+    _require(endorsement, "withdraw")
     if endorsement.is_public:
-        _touch_list(endorsement.statement)
-    endorsement.status = EndorsementStatus.WITHDRAWN
+        endorsement.statement.bump_list_version()
+    before = _move(endorsement, "withdraw")
     endorsement.decided_at = now_utc()
+    after = {"status": endorsement.status}
     record(
         "withdraw",
         moderator=moderator,
         endorsement=endorsement,
-        before=before,
-        after={"status": endorsement.status},
+        before={"status": before},
+        after=after,
         note=note,
     )
+    notify_endorser_that_endorsement_is_withdrawn(endorsement)
+    notify_moderators_of_withdrawal(endorsement)
 
 
-def decide_many(ids: list[int], moderator, decision) -> tuple[list[Endorsement], list[str]]:
+def _decide_each(ids: list[int], decision) -> tuple[list[Endorsement], list[str]]:
     """Apply one decision to many endorsements, each on its own (one audit event each).
 
     A refusal for one (already decided, a duplicate) leaves the others done.
@@ -284,16 +266,14 @@ def decide_many(ids: list[int], moderator, decision) -> tuple[list[Endorsement],
     return done, refused
 
 
-def add_received(statement: Statement, data: dict, source: str, moderator) -> Endorsement:
-    """An endorsement received by phone, on paper or in a meeting: straight into the queue."""
-    endorsement, created = submit(statement, data, source=source)
-    if not created:
-        raise RuleError(
-            _("“%(name)s” has already endorsed with this email address.", name=endorsement.display_name)
-        )
-    endorsement.status = EndorsementStatus.PENDING
-    record("add_received", moderator=moderator, endorsement=endorsement, after={"source": source})
-    return endorsement
+def approve_many(ids: list[int], moderator) -> tuple[list[Endorsement], list[str]]:
+    return _decide_each(ids, lambda endorsement: approve(endorsement, moderator))
+
+
+def reject_many(ids: list[int], moderator, reason: str | None, *, tell_endorser: bool):
+    return _decide_each(
+        ids, lambda endorsement: reject(endorsement, moderator, reason, tell_endorser=tell_endorser)
+    )
 
 
 def add_note(endorsement: Endorsement, moderator, text: str) -> None:
@@ -301,37 +281,6 @@ def add_note(endorsement: Endorsement, moderator, text: str) -> None:
     record("note", moderator=moderator, endorsement=endorsement)
 
 
-def public_number(endorsement: Endorsement) -> int:
-    """The number the endorsement carries in the public list (its rank by position)."""
-    return db.session.scalar(
-        Endorsement.count_public(endorsement.statement_id).where(Endorsement.position <= endorsement.position)
-    )
-
-
-def commit_decision() -> None:
-    """Commit, turning the database's duplicate guard into a message for the moderator."""
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise DuplicateEndorsement(
-            _("The list changed meanwhile, or this organisation is already in it; reload and try again.")
-        ) from error
-
-
 def _mark_decided(endorsement: Endorsement, moderator) -> None:
     endorsement.decided_at = now_utc()
     endorsement.decided_by_id = moderator.id if moderator else None
-
-
-__all__ = [
-    "approve",
-    "commit_decision",
-    "confirm",
-    "request_correction",
-    "edit_public_fields",
-    "organisation_key",
-    "reject",
-    "submit",
-    "withdraw",
-]

@@ -29,6 +29,15 @@ ENDORSEMENT_LIST = {
     EndorsementStatus.WITHDRAWN: _l("Withdrawn endorsements"),
     EndorsementStatus.SUSPECTED: _l("Suspected endorsements"),
 }
+# The state of an endorsement as its own contact reads it, on their personal page and in mail.
+ENDORSER_STATUS = {
+    EndorsementStatus.UNCONFIRMED: _l("waiting for your confirmation"),
+    EndorsementStatus.PENDING: _l("waiting for review by a moderator"),
+    EndorsementStatus.SUSPECTED: _l("waiting for review by a moderator"),
+    EndorsementStatus.APPROVED: _l("published in the list"),
+    EndorsementStatus.REJECTED: _l("not accepted"),
+    EndorsementStatus.WITHDRAWN: _l("withdrawn"),
+}
 STATEMENT_STATUS = {
     StatementStatus.DRAFT: _l("draft"),
     StatementStatus.OPEN: _l("open"),
@@ -82,6 +91,7 @@ TOO_FAST = re.compile(r"^sent (?P<seconds>[\d.]+) s after the form was shown$")
 GROUPS = {
     "endorsement_status": ENDORSEMENT_STATUS,
     "endorsement_list": ENDORSEMENT_LIST,
+    "endorser_status": ENDORSER_STATUS,
     "statement_status": STATEMENT_STATUS,
     "mail_status": MAIL_STATUS,
     "role": ROLE,

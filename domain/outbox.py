@@ -1,13 +1,23 @@
-"""Delivering the outbox: claim a row, send it, record the outcome; retry with backoff."""
+"""Delivering the outbox: claim rows, send each, record the outcome; retry with backoff.
+
+Mail is written to the outbox in the transaction of the change that causes it
+(`domain.notifications`). The commit of such a transaction wakes the sender by itself
+(the session events at the end of this module, registered by `init_app`), so no caller has
+to remember to.
+Delivery always runs in a database session of its own, never in the caller's.
+"""
 
 import logging
 import smtplib
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask_mail import Connection, Message
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from extensions import db
 from models import OutboxMail, OutboxStatus, now_utc
@@ -20,23 +30,11 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)
 # every step may take MAIL_TIMEOUT. A sender that dies leaves the batch to others after that.
 CLAIM_SECONDS = 60
 CLAIM_BATCH = 5
+# Set on a session whose transaction added outbox rows, so its commit wakes the sender.
+_MAIL_QUEUED = "jointly.mail_queued"
 
 
-class TimeoutConnection(Connection):
-    """Flask-Mail's connection with a timeout, so a stalled server cannot hang a sender."""
-
-    def configure_host(self):
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
-        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
-
-
-def _claim(mail_ids: list[int], ignore_schedule: bool) -> list[int]:
+def claim(session: Session, mail_ids: list[int], ignore_schedule: bool) -> list[int]:
     """Take rows for sending, in one transaction: each goes to exactly one sender (worker,
     thread or CLI). One write per batch, not per mail: on SQLite every write waits for the one
     writer's lock, and a burst of sign-ons brings a burst of mail."""
@@ -46,7 +44,7 @@ def _claim(mail_ids: list[int], ignore_schedule: bool) -> list[int]:
         sa.true() if ignore_schedule else OutboxMail.next_attempt_at <= now,
     )
     abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
-    claimed = db.session.scalars(
+    claimed = session.scalars(
         sa.update(OutboxMail)
         .where(OutboxMail.id.in_(mail_ids), sa.or_(waiting, abandoned))
         .values(
@@ -56,17 +54,45 @@ def _claim(mail_ids: list[int], ignore_schedule: bool) -> list[int]:
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)
     ).all()
-    db.session.commit()
+    session.commit()
     return sorted(claimed)
 
 
-def _transmit(outbox_mail: OutboxMail, connection) -> None:
-    if not current_app.config["MAIL_SERVER"]:
-        # The embedded default: no SMTP server, so the operator reads mail on the console.
-        print(
-            f"\n----- mail to {outbox_mail.recipient} -----\nSubject: {outbox_mail.subject}\n\n"
-            f"{outbox_mail.body}\n----- end of mail -----",
-            flush=True,
+@contextmanager
+def smtp_connection():
+    """A Flask-Mail connection whose socket has a timeout, so a stalled server cannot hang a sender.
+
+    Flask-Mail opens its SMTP connection without one (pallets-eco/flask-mail#114), so the
+    socket is opened here, from the same MAIL_* settings Flask-Mail reads (MAIL_DEBUG too),
+    and Flask-Mail sends through it.
+    """
+    state = current_app.extensions["mail"]
+    smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+    host = smtp_class(state.server, state.port, timeout=current_app.config["MAIL_TIMEOUT"])
+    try:
+        host.set_debuglevel(int(state.debug))
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        connection = Connection(state)
+        connection.host = host
+        yield connection
+    finally:
+        try:
+            host.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def _transmit(outbox_mail: OutboxMail, connection: Connection | None) -> None:
+    if connection is None:
+        # The embedded default: no SMTP server, so the operator reads mail in the log.
+        log.info(
+            "mail to %s (no MAIL_SERVER: not sent)\nSubject: %s\n\n%s",
+            outbox_mail.recipient,
+            outbox_mail.subject,
+            outbox_mail.body,
         )
         return
     message = Message(subject=outbox_mail.subject, recipients=[outbox_mail.recipient], body=outbox_mail.body)
@@ -88,46 +114,59 @@ def _record_failure(outbox_mail: OutboxMail, error: Exception) -> None:
     outbox_mail.claimed_until = None
 
 
+def _record_sent(outbox_mail: OutboxMail) -> None:
+    outbox_mail.status = OutboxStatus.SENT
+    outbox_mail.sent_at = now_utc()
+    outbox_mail.claimed_until = None
+
+
+class _Delivery:
+    """One run of the sender over some rows, with one SMTP connection opened when first needed."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.sent = self.failed = 0
+        self._connection = None
+        self._opened = None
+
+    def send(self, mail_id: int) -> None:
+        outbox_mail = self.session.get(OutboxMail, mail_id)
+        try:
+            _transmit(outbox_mail, self._open())
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            log.warning("mail %s not delivered: %s", mail_id, error)
+            _record_failure(outbox_mail, error)
+            self.close()  # a connection that failed once is not trusted with the next mail
+            self.failed += 1
+        else:
+            _record_sent(outbox_mail)
+            self.sent += 1
+        self.session.commit()
+
+    def _open(self) -> Connection | None:
+        if self._connection is None and current_app.config["MAIL_SERVER"]:
+            self._opened = smtp_connection()
+            self._connection = self._opened.__enter__()
+        return self._connection
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.__exit__(None, None, None)
+        self._connection = self._opened = None
+
+
 def deliver(mail_ids: list[int], ignore_schedule: bool = False) -> tuple[int, int]:
     """Send the given outbox rows that are due; returns (sent, failed)."""
-    sent = failed = 0
-    connection = None
-    try:
-        for mail_id in _claimed_in_batches(mail_ids, ignore_schedule):
-            outbox_mail = db.session.get(OutboxMail, mail_id)
-            try:
-                if connection is None and current_app.config["MAIL_SERVER"]:
-                    connection = TimeoutConnection(current_app.extensions["mail"]).__enter__()
-                _transmit(outbox_mail, connection)
-            except (TimeoutError, smtplib.SMTPException, OSError) as error:
-                log.warning("mail %s not delivered: %s", mail_id, error)
-                _record_failure(outbox_mail, error)
-                connection = _close(connection)
-                failed += 1
-            else:
-                outbox_mail.status = OutboxStatus.SENT
-                outbox_mail.sent_at = now_utc()
-                outbox_mail.claimed_until = None
-                sent += 1
-            db.session.commit()
-    finally:
-        _close(connection)
-    return sent, failed
-
-
-def _claimed_in_batches(mail_ids: list[int], ignore_schedule: bool):
-    """The ids this sender won, claimed a batch at a time, each batch just before it is sent."""
-    for start in range(0, len(mail_ids), CLAIM_BATCH):
-        yield from _claim(mail_ids[start : start + CLAIM_BATCH], ignore_schedule)
-
-
-def _close(connection):
-    if connection is not None and connection.host is not None:
+    with Session(db.engine) as session:
+        delivery = _Delivery(session)
         try:
-            connection.host.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
-    return None
+            for start in range(0, len(mail_ids), CLAIM_BATCH):
+                # Each batch is claimed just before it is sent, so a long run holds few rows.
+                for mail_id in claim(session, mail_ids[start : start + CLAIM_BATCH], ignore_schedule):
+                    delivery.send(mail_id)
+        finally:
+            delivery.close()
+    return delivery.sent, delivery.failed
 
 
 def select_due(ignore_schedule: bool = False) -> sa.Select:
@@ -143,7 +182,9 @@ def select_due(ignore_schedule: bool = False) -> sa.Select:
 
 def deliver_due(ignore_schedule: bool = False) -> tuple[int, int]:
     """Everything waiting (or, with ignore_schedule, also what waits for a retry)."""
-    return deliver(list(db.session.scalars(select_due(ignore_schedule))), ignore_schedule)
+    with Session(db.engine) as session:
+        due = list(session.scalars(select_due(ignore_schedule)))
+    return deliver(due, ignore_schedule)
 
 
 class BackgroundSender:
@@ -154,6 +195,7 @@ class BackgroundSender:
 
     def __init__(self, app: Flask):
         self.app = app
+        self.wakes = 0
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread = None
@@ -161,6 +203,7 @@ class BackgroundSender:
 
     def kick(self) -> None:
         with self._lock:
+            self.wakes += 1
             if self._thread is None or not self._thread.is_alive():
                 self._stopped.clear()
                 self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -184,19 +227,45 @@ class BackgroundSender:
                     deliver_due()
                 except Exception:  # the thread must outlive any one bad batch
                     log.exception("outbox delivery failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
 
 
 def background_sender(app: Flask) -> BackgroundSender:
     return app.extensions.setdefault("jointly_outbox", BackgroundSender(app))
 
 
-def after_commit() -> None:
-    """Called after a commit that queued mail: the reader never waits for SMTP."""
-    mode = current_app.config["OUTBOX_DELIVERY"]
+def wake_sender(app: Flask) -> None:
+    """New mail was committed: send it now, as OUTBOX_DELIVERY says; the reader never waits for SMTP
+    unless it says `inline` (tests)."""
+    mode = app.config["OUTBOX_DELIVERY"]
     if mode == "background":
-        background_sender(current_app._get_current_object()).kick()
+        background_sender(app).kick()
     elif mode == "inline":
         deliver_due()
+
+
+def _note_queued_mail(session: Session, _flush_context) -> None:
+    if any(isinstance(instance, OutboxMail) for instance in session.new):
+        session.info[_MAIL_QUEUED] = True
+
+
+def _wake_sender_after_commit(session: Session) -> None:
+    if session.info.pop(_MAIL_QUEUED, False) and has_app_context():
+        wake_sender(current_app._get_current_object())
+
+
+def _forget_queued_mail(session: Session) -> None:
+    session.info.pop(_MAIL_QUEUED, None)
+
+
+_SESSION_EVENTS = {
+    "after_flush": _note_queued_mail,
+    "after_commit": _wake_sender_after_commit,
+    "after_rollback": _forget_queued_mail,
+}
+
+
+def init_app(app: Flask) -> None:
+    """Every commit that queued mail wakes the sender (the listeners are registered once per process)."""
+    for name, listener in _SESSION_EVENTS.items():
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

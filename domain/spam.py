@@ -1,8 +1,5 @@
 """Telling likely abuse from real sign-ons, quietly: suspects are stored, never thrown away."""
 
-import hashlib
-import hmac
-
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner
 
@@ -32,14 +29,6 @@ def seconds_since_shown(timer: str | None) -> float | None:
     except BadSignature:
         return None
     return (now_utc() - shown_at.replace(tzinfo=None)).total_seconds()
-
-
-def ip_hash(address: str | None) -> str | None:
-    """A keyed hash: repeated abuse from one address can be seen without storing the address."""
-    if not address:
-        return None
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def suspicion(

@@ -143,7 +143,7 @@ def import_statement(path: Path, slug: str | None = None) -> tuple[Statement, in
     db.session.flush()
     added = _add_missing_endorsers(statement, parsed.endorsers)
     if added:
-        statement.list_version = (statement.list_version or 0) + 1
+        statement.bump_list_version()
         record("import", statement=statement, after={"added": added, "file": Path(path).name})
     return statement, added
 
@@ -175,7 +175,7 @@ def import_translation(path: Path, slug: str, language: str) -> tuple[StatementT
             setattr(translation, name, getattr(parsed, name))
             changed = True
     if changed:
-        statement.touch_list()  # every cached page links to the language versions it has
+        statement.bump_list_version()  # every cached page links to the language versions it has
         record(
             "import_translation",
             statement=statement,
@@ -247,16 +247,16 @@ def _add_missing_endorsers(statement: Statement, endorsers: list[ParsedEndorser]
     return added
 
 
-def set_status(statement: Statement, status: str, moderator=None) -> None:
-    """Closing records when, which starts the clock for purging contact data."""
-    if status not in StatementStatus.ALL:
+def set_status(statement: Statement, status: str, moderator=None) -> bool:
+    """Closing records when, which starts the clock for purging contact data; False if unchanged."""
+    if status not in set(StatementStatus):
         raise RuleError(_("There is no status %(status)s.", status=repr(status)))
     if status == statement.status:
-        return
+        return False
     before = statement.status
-    statement.status = status
+    statement.status = StatementStatus(status)
     statement.closed_at = now_utc() if status == StatementStatus.CLOSED else None
-    statement.list_version = Statement.list_version + 1
+    statement.bump_list_version()
     record(
         "statement_status",
         moderator=moderator,
@@ -264,3 +264,4 @@ def set_status(statement: Statement, status: str, moderator=None) -> None:
         before={"status": before},
         after={"status": status},
     )
+    return True

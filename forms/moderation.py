@@ -15,10 +15,9 @@ from forms.hygiene import (
     NOT_A_CHOICE,
     NoControlCharacters,
     at_most,
-    name_hygiene,
     strip,
 )
-from forms.signon import SignOnForm, khmer_name_field
+from forms.signon import PublicNameForm, SignOnForm
 
 
 class RejectForm(FlaskForm):
@@ -112,21 +111,9 @@ class ReasonForm(FlaskForm):
     submit = SubmitField(_l("Add reason"))
 
 
-class EditDisplayForm(FlaskForm):
+class EditDisplayForm(PublicNameForm):
     """Moderators fix typos in what the public list shows, in either script."""
 
-    organisation = StringField(
-        _l("Organisation name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
-    )
-    organisation_km = khmer_name_field(with_help=False)
-    acronym = StringField(
-        _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
-    )
-    location = StringField(
-        _l("Location"), filters=[strip], validators=[Optional(), at_most(120), *name_hygiene()]
-    )
     submit = SubmitField(_l("Save display name"))
 
 

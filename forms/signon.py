@@ -15,19 +15,8 @@ from wtforms.validators import URL, DataRequired, Email, Optional, Regexp
 from forms.hygiene import KhmerScript, NoControlCharacters, at_most, name_hygiene, strip
 
 
-def khmer_name_field(with_help: bool = True) -> StringField:
-    """The organisation's name in Khmer script, beside the one in Latin script."""
-    return StringField(
-        _l("Name in Khmer script"),
-        filters=[strip],
-        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
-        description=_l("Optional. The list shows it beside the name above.") if with_help else "",
-        render_kw={"lang": "km"},
-    )
-
-
-class SignOnForm(FlaskForm):
-    """An organisation endorses a statement; contact fields are for moderators only."""
+class PublicNameForm(FlaskForm):
+    """The fields the public list prints, declared once for sign-on, correction and moderator edit."""
 
     organisation = StringField(
         _l("Organisation name"),
@@ -36,7 +25,14 @@ class SignOnForm(FlaskForm):
         description=_l("As it should appear in the public list."),
         render_kw={"autocomplete": "organization"},
     )
-    organisation_km = khmer_name_field()
+    # The name in Khmer script, beside the one in Latin script.
+    organisation_km = StringField(
+        _l("Name in Khmer script"),
+        filters=[strip],
+        validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
+        description=_l("Optional. The list shows it beside the name above."),
+        render_kw={"lang": "km"},
+    )
     acronym = StringField(
         _l("Acronym"),
         filters=[strip],
@@ -50,6 +46,11 @@ class SignOnForm(FlaskForm):
         description=_l("Optional: province or city, e.g. Koh Kong."),
         render_kw={"autocomplete": "address-level1"},
     )
+
+
+class SignOnForm(PublicNameForm):
+    """An organisation endorses a statement; contact fields are for moderators only."""
+
     website = URLField(
         _l("Website"),
         filters=[strip],
@@ -112,21 +113,9 @@ class SignOnForm(FlaskForm):
     shown_at = HiddenField()
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(PublicNameForm):
     """The endorser asks for the public name to be written differently, in either script."""
 
-    organisation = StringField(
-        _l("Organisation name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
-    )
-    organisation_km = khmer_name_field()
-    acronym = StringField(
-        _l("Acronym"), filters=[strip], validators=[Optional(), at_most(40), *name_hygiene()]
-    )
-    location = StringField(
-        _l("Location"), filters=[strip], validators=[Optional(), at_most(120), *name_hygiene()]
-    )
     note = TextAreaField(
         _l("Note to the moderators"),
         filters=[strip],

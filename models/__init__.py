@@ -1,22 +1,22 @@
 """The data model: statements, their endorsements, moderators and the audit trail."""
 
-from datetime import UTC, datetime
-
 from extensions import db
-
-
-def now_utc() -> datetime:
-    """A callable default, so every row gets the time it was written, not import time."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-from models.audit import ModerationEvent  # noqa: E402
-from models.blocklist import BlockedEmailDomain, BlockedNetwork  # noqa: E402
-from models.endorsement import Endorsement, EndorsementStatus  # noqa: E402
-from models.moderator import Moderator, Role  # noqa: E402
-from models.notes import ModeratorNote, RejectionReason  # noqa: E402
-from models.outbox import OutboxMail, OutboxStatus  # noqa: E402
-from models.statement import (  # noqa: E402
+from models.audit import ModerationEvent
+from models.base import now_utc
+from models.blocklist import BlockedEmailDomain, BlockedNetwork
+from models.endorsement import (
+    DECIDABLE_STATUSES,
+    PUBLIC_STATUSES,
+    QUEUE_STATUSES,
+    STANDING_STATUSES,
+    Endorsement,
+    EndorsementStatus,
+    TransitionRefused,
+)
+from models.moderator import Moderator, Role
+from models.notes import ModeratorNote, RejectionReason
+from models.outbox import OutboxMail, OutboxStatus
+from models.statement import (
     ListOrder,
     Statement,
     StatementStamp,
@@ -29,6 +29,7 @@ __all__ = [
     "db",
     "BlockedEmailDomain",
     "BlockedNetwork",
+    "DECIDABLE_STATUSES",
     "now_utc",
     "Endorsement",
     "EndorsementStatus",
@@ -36,13 +37,17 @@ __all__ = [
     "ListOrder",
     "Moderator",
     "ModeratorNote",
+    "PUBLIC_STATUSES",
+    "QUEUE_STATUSES",
     "RejectionReason",
     "OutboxMail",
     "OutboxStatus",
     "Role",
+    "STANDING_STATUSES",
     "Statement",
     "StatementStamp",
     "StatementStatus",
     "StatementTranslation",
     "StatementVersion",
+    "TransitionRefused",
 ]

@@ -5,7 +5,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc
 
 
 class ModerationEvent(db.Model):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc
 
 
 class BlockedEmailDomain(db.Model):

@@ -1,15 +1,16 @@
 import re
 import unicodedata
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc, status_column_type
 
 
-class EndorsementStatus:
+class EndorsementStatus(StrEnum):
     UNCONFIRMED = "unconfirmed"
     PENDING = "pending"
     APPROVED = "approved"
@@ -17,12 +18,46 @@ class EndorsementStatus:
     WITHDRAWN = "withdrawn"
     # Caught by the honeypot, the timer or a block list: kept for review, never public.
     SUSPECTED = "suspected"
-    ALL = (UNCONFIRMED, PENDING, APPROVED, REJECTED, WITHDRAWN, SUSPECTED)
-    PUBLIC = (APPROVED,)
-    # A moderator may decide before the contact confirms; the entry is marked as such.
-    DECIDABLE = (PENDING, UNCONFIRMED, SUSPECTED)
-    # Still standing: a repeat sign-on is a duplicate of one of these.
-    ACTIVE = (UNCONFIRMED, PENDING, APPROVED)
+
+
+_S = EndorsementStatus
+PUBLIC_STATUSES = frozenset({_S.APPROVED})
+# A moderator may decide before the contact confirms; the entry is marked as such.
+DECIDABLE_STATUSES = frozenset({_S.PENDING, _S.UNCONFIRMED, _S.SUSPECTED})
+# Still standing: a repeat sign-on is a repeat of one of these, and its contact may withdraw it.
+STANDING_STATUSES = frozenset({_S.UNCONFIRMED, _S.PENDING, _S.APPROVED})
+# The moderation queue's tabs, the confirmed entries first.
+QUEUE_STATUSES = (_S.PENDING, _S.UNCONFIRMED, _S.SUSPECTED)
+
+# Every status change an endorsement can make, by the event that makes it (e-petitions' STATES).
+# An event not allowed from the current status is refused; a status mapped to itself is an
+# event that records something (a confirmed address) without moving the endorsement.
+TRANSITIONS: dict[str, dict[EndorsementStatus, EndorsementStatus]] = {
+    "confirm": {
+        _S.UNCONFIRMED: _S.PENDING,
+        _S.PENDING: _S.PENDING,
+        _S.SUSPECTED: _S.SUSPECTED,
+        _S.APPROVED: _S.APPROVED,
+    },
+    "approve": {_S.PENDING: _S.APPROVED, _S.UNCONFIRMED: _S.APPROVED, _S.SUSPECTED: _S.APPROVED},
+    "reject": {
+        _S.PENDING: _S.REJECTED,
+        _S.UNCONFIRMED: _S.REJECTED,
+        _S.SUSPECTED: _S.REJECTED,
+        _S.APPROVED: _S.REJECTED,
+    },
+    "withdraw": {_S.UNCONFIRMED: _S.WITHDRAWN, _S.PENDING: _S.WITHDRAWN, _S.APPROVED: _S.WITHDRAWN},
+    "request_correction": {_S.UNCONFIRMED: _S.PENDING, _S.PENDING: _S.PENDING, _S.APPROVED: _S.PENDING},
+}
+
+
+class TransitionRefused(ValueError):
+    """The transition table has no move for this event from this status."""
+
+    def __init__(self, event: str, status: EndorsementStatus):
+        super().__init__(f"{event} is not allowed for a {status} endorsement")
+        self.event = event
+        self.status = status
 
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -86,7 +121,9 @@ class Endorsement(db.Model):
     language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     # The statement text version they endorsed (Statement.version at sign-on).
     statement_version: Mapped[int | None]
-    status: Mapped[str] = mapped_column(sa.String(16), default=EndorsementStatus.UNCONFIRMED)
+    status: Mapped[EndorsementStatus] = mapped_column(
+        status_column_type(EndorsementStatus), default=EndorsementStatus.UNCONFIRMED
+    )
     # The stable public order: given once, at approval (or import), never reused.
     position: Mapped[int | None]
     source: Mapped[str] = mapped_column(sa.String(16), default="web")
@@ -120,7 +157,11 @@ class Endorsement(db.Model):
 
     @property
     def is_decidable(self) -> bool:
-        return self.status in EndorsementStatus.DECIDABLE
+        return self.status in DECIDABLE_STATUSES
+
+    @property
+    def is_standing(self) -> bool:
+        return self.status in STANDING_STATUSES
 
     @property
     def is_confirmed(self) -> bool:
@@ -128,7 +169,19 @@ class Endorsement(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status in EndorsementStatus.PUBLIC
+        return self.status in PUBLIC_STATUSES
+
+    def can(self, event: str) -> bool:
+        """Whether the transition table allows `event` from the current status."""
+        return self.status in TRANSITIONS[event]
+
+    def move(self, event: str) -> EndorsementStatus:
+        """Take the status where `event` leads (the one way a status changes); returns the old one."""
+        before = self.status
+        if not self.can(event):
+            raise TransitionRefused(event, before)
+        self.status = TRANSITIONS[event][before]
+        return before
 
     @property
     def display_name(self) -> str:
@@ -147,47 +200,52 @@ class Endorsement(db.Model):
         self.organisation_key = organisation_key(self.organisation, self.location)
 
     @classmethod
+    def _in_public_list(cls, statement_id: int):
+        return sa.and_(cls.statement_id == statement_id, cls.status.in_(PUBLIC_STATUSES))
+
+    @classmethod
     def select_public(cls, statement_id: int, order: str = "published") -> sa.Select:
         """The named, approved endorsers in list order: everything any public output may show."""
-        query = sa.select(cls).where(
-            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), sa.not_(cls.anonymous)
-        )
+        query = sa.select(cls).where(cls._in_public_list(statement_id), sa.not_(cls.anonymous))
         if order == "alphabetical":
             return query.order_by(sa.func.lower(cls.organisation), cls.position)
         return query.order_by(cls.position)
 
     @classmethod
-    def count_anonymous(cls, statement_id: int) -> sa.Select:
-        """Approved endorsers who asked not to be named: counted, never listed."""
+    def count_public(cls, statement_id: int) -> sa.Select:
+        """Named, approved endorsers (the length of the public list)."""
         return sa.select(sa.func.count(cls.id)).where(
-            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), cls.anonymous
+            cls._in_public_list(statement_id), sa.not_(cls.anonymous)
         )
 
     @classmethod
-    def select_pending(
-        cls, statement_id: int | None = None, status: str = EndorsementStatus.PENDING
-    ) -> sa.Select:
-        """The moderation queue, oldest first; `status` picks confirmed or unconfirmed entries."""
+    def count_anonymous(cls, statement_id: int) -> sa.Select:
+        """Approved endorsers who asked not to be named: counted, never listed."""
+        return sa.select(sa.func.count(cls.id)).where(cls._in_public_list(statement_id), cls.anonymous)
+
+    @classmethod
+    def select_by_status(cls, status: EndorsementStatus, statement_id: int | None = None) -> sa.Select:
+        """Endorsements in one status, oldest first: each tab of the moderation queue."""
         query = sa.select(cls).where(cls.status == status)
         if statement_id is not None:
             query = query.where(cls.statement_id == statement_id)
         return query.order_by(cls.submitted_at, cls.id)
 
     @classmethod
-    def select_active_duplicate(cls, statement_id: int, key: str, email: str | None) -> sa.Select:
+    def count_by_status(cls, status: EndorsementStatus, statement_id: int | None = None) -> sa.Select:
+        query = sa.select(sa.func.count(cls.id)).where(cls.status == status)
+        if statement_id is not None:
+            query = query.where(cls.statement_id == statement_id)
+        return query
+
+    @classmethod
+    def select_standing_repeat(cls, statement_id: int, key: str, email: str | None) -> sa.Select:
         """A standing endorsement of the same organisation from the same address."""
         return sa.select(cls).where(
             cls.statement_id == statement_id,
-            cls.status.in_(EndorsementStatus.ACTIVE),
+            cls.status.in_(STANDING_STATUSES),
             cls.organisation_key == key,
             sa.func.lower(cls.email) == (email or "").lower(),
-        )
-
-    @classmethod
-    def count_public(cls, statement_id: int) -> sa.Select:
-        """Named, approved endorsers (the length of the public list)."""
-        return sa.select(sa.func.count(cls.id)).where(
-            cls.statement_id == statement_id, cls.status.in_(EndorsementStatus.PUBLIC), sa.not_(cls.anonymous)
         )
 
     @classmethod

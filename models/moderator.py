@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc
 
 # argon2id at OWASP's recommended floor (19 MiB, 2 passes, 1 lane): ASVS 5 strength without
 # the library default's 64 MiB per login, which pushed every web worker past 150 MB.
@@ -31,6 +31,9 @@ class Moderator(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     notify_new_endorsements: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # Every session carries the generation it was opened in; bumping it ends them all
+    # (logout, a new password, deactivation, a new role).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:
@@ -41,7 +44,12 @@ class Moderator(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     def set_password(self, password: str) -> None:
+        """A new password ends every session opened with the old one."""
         self.password_hash = _hasher.hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         try:
@@ -59,9 +67,10 @@ class Moderator(UserMixin, db.Model):
         except VerificationError:
             pass
 
-    @property
-    def password_needs_rehash(self) -> bool:
-        return _hasher.check_needs_rehash(self.password_hash)
+    def upgrade_hash(self, password: str) -> None:
+        """The same password, hashed with today's parameters (sessions stay open)."""
+        if _hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = _hasher.hash(password)
 
     @classmethod
     def select_by_email(cls, email: str) -> sa.Select:

@@ -1,18 +1,18 @@
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc, status_column_type
 
 
-class OutboxStatus:
+class OutboxStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
-    ALL = (QUEUED, SENDING, SENT, FAILED)
 
 
 class OutboxMail(db.Model):
@@ -28,7 +28,9 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     endorsement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("endorsements.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.QUEUED)
+    status: Mapped[OutboxStatus] = mapped_column(
+        status_column_type(OutboxStatus), default=OutboxStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=now_utc)
     # A sender owns a row in `sending` until this time; after it, the row is up for grabs again.

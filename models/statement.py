@@ -1,25 +1,26 @@
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from extensions import db
-from models import now_utc
+from models.base import now_utc, status_column_type
 
 
-class StatementStatus:
+class StatementStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
-    ALL = (DRAFT, OPEN, CLOSED)
-    PUBLIC = (OPEN, CLOSED)
 
 
-class ListOrder:
+PUBLIC_STATEMENT_STATUSES = frozenset({StatementStatus.OPEN, StatementStatus.CLOSED})
+
+
+class ListOrder(StrEnum):
     PUBLISHED = "published"  # the order of approval, as printed lists grow
     ALPHABETICAL = "alphabetical"
-    ALL = (PUBLISHED, ALPHABETICAL)
 
 
 class Statement(db.Model):
@@ -31,7 +32,9 @@ class Statement(db.Model):
     title: Mapped[str] = mapped_column(sa.String(300))
     published_on: Mapped[date | None]
     body: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(sa.String(16), default=StatementStatus.OPEN, index=True)
+    status: Mapped[StatementStatus] = mapped_column(
+        status_column_type(StatementStatus), default=StatementStatus.OPEN, index=True
+    )
     signon_deadline: Mapped[datetime | None]
     # When sign-on ended (status set to closed); contact data is purged some time after.
     closed_at: Mapped[datetime | None]
@@ -58,7 +61,7 @@ class Statement(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status in StatementStatus.PUBLIC
+        return self.status in PUBLIC_STATEMENT_STATUSES
 
     def accepts_signons(self, at: datetime | None = None) -> bool:
         return _accepts_signons(self.status, self.signon_deadline, at)
@@ -66,15 +69,21 @@ class Statement(db.Model):
     def stamp(self) -> "StatementStamp":
         return StatementStamp(**{name: getattr(self, name) for name in StatementStamp.__dataclass_fields__})
 
-    def touch_list(self) -> None:
-        """Mark the public list as changed: cached renderings become stale."""
-        self.list_version = (self.list_version or 0) + 1
+    def bump_list_version(self) -> None:
+        """Mark the public page as changed, so every worker's cached rendering goes stale.
+
+        Called wherever the list, its order or the page's text can change. The increment is
+        an SQL expression flushed at once: it takes the statement's row lock, which makes
+        concurrent approvals wait for each other and so number the list without gaps.
+        """
+        self.list_version = Statement.list_version + 1
+        object_session(self).flush()
 
     @classmethod
     def select_public(cls) -> sa.Select:
         return (
             sa.select(cls)
-            .where(cls.status.in_(StatementStatus.PUBLIC))
+            .where(cls.status.in_(PUBLIC_STATEMENT_STATUSES))
             .order_by(cls.published_on.desc(), cls.id.desc())
         )
 
@@ -109,7 +118,7 @@ class StatementStamp:
 
     @property
     def is_public(self) -> bool:
-        return self.status in StatementStatus.PUBLIC
+        return self.status in PUBLIC_STATEMENT_STATUSES
 
     def accepts_signons(self, at: datetime | None = None) -> bool:
         return _accepts_signons(self.status, self.signon_deadline, at)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
-from extensions import db
+from extensions import db, limiter
 from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus, now_utc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,17 @@ def database_url(tmp_path_factory):
     return url
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in an app context of its own, as in production: `g` (Flask-Login's user,
+    Flask-WTF's token, the locale) and the database session do not leak from the test's own
+    context, which the `app` fixture keeps pushed, into the request or from one request to
+    the next."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, **config):
     settings = {
         "TESTING": True,
@@ -59,7 +71,9 @@ def make_test_app(database_url: str, **config):
         "SIGNON_MIN_SECONDS": 0,
     }
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+    app.test_client_class = FreshContextClient
+    return app
 
 
 @pytest.fixture
@@ -91,6 +105,19 @@ def _empty_tables() -> None:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def limited_client(database_url, app):
+    """A client of an app with its rate limits on, none of them used yet. Flask-Limiter checks
+    and counts in hooks it installs only when an app starts with limits on, so this is an app
+    of its own, on the same database as `app`."""
+    limited = make_test_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    limiter.reset()
+    yield limited.test_client()
+    limiter.reset()
+    with limited.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

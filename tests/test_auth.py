@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_from
 
 
 def test_login_and_logout(client, auth, make_moderator):
@@ -53,3 +53,79 @@ def test_logout_by_get_is_not_allowed(moderator_client):
 
 def test_password_is_hashed_with_argon2id(make_moderator):
     assert make_moderator().password_hash.startswith("$argon2id$")
+
+
+def _copied_session(client, app, user_agent: str | None = None):
+    """Another browser holding a copy of `client`'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    if user_agent:
+        thief.environ_base["HTTP_USER_AGENT"] = user_agent
+    return thief
+
+
+def test_a_copied_cookie_does_not_open_a_session_in_another_browser(app, client, auth, make_moderator):
+    make_moderator()
+    auth.login()
+    thief = _copied_session(client, app, user_agent="Mozilla/5.0 (another browser)")
+    assert thief.get("/moderation/").status_code == 302
+    assert client.get("/moderation/").status_code == 200  # the moderator's own session is untouched
+
+
+def test_logout_ends_copies_of_the_session_too(app, client, auth, make_moderator):
+    make_moderator()
+    auth.login()
+    copy = _copied_session(client, app)
+    assert copy.get("/moderation/").status_code == 200  # the same browser: a real session
+    auth.logout()
+    assert copy.get("/moderation/").status_code == 302
+
+
+@pytest.mark.parametrize("how", ["password reset with the CLI", "deactivation", "role change"])
+def test_the_server_ends_sessions(app, client, auth, make_moderator, runner, how):
+    from extensions import db
+
+    moderator = make_moderator()
+    auth.login()
+    if how == "password reset with the CLI":
+        result = runner.invoke(
+            args=["moderators", "create", moderator.email, "--password-stdin"], input="x" * 12
+        )
+        assert result.exit_code == 0, result.output
+    elif how == "deactivation":
+        admin = make_moderator(email="admin@example.org", role="admin")
+        admin_client = app.test_client()
+        token = csrf_from(admin_client.get("/login"))
+        admin_client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+        page = admin_client.get("/moderation/admin/moderators")
+        admin_client.post(
+            f"/moderation/admin/moderators/{moderator.id}/toggle", data={"csrf_token": csrf_from(page)}
+        )
+    else:
+        result = runner.invoke(
+            args=["moderators", "create", moderator.email, "--admin", "--password-stdin"], input=PASSWORD
+        )
+        assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert client.get("/moderation/").status_code == 302
+
+
+def test_a_session_ends_after_its_hours_whatever_the_activity(app, client, auth, make_moderator):
+    make_moderator()
+    auth.login()
+    with client.session_transaction() as session:
+        session["logged_in_at"] -= 8 * 3600 - 60  # logged in 7 h 59 min ago, busy ever since
+    assert client.get("/moderation/").status_code == 200
+    with client.session_transaction() as session:
+        session["logged_in_at"] -= 120
+    assert client.get("/moderation/").status_code == 302
+
+
+def test_the_csrf_token_is_new_after_login_and_after_logout(client, auth, make_moderator):
+    make_moderator()
+    before = csrf_from(client.get("/login"))
+    auth.login()
+    during = csrf_from(client.get("/moderation/"))
+    auth.logout()
+    after = csrf_from(client.get("/login"))
+    assert len({before, during, after}) == 3

@@ -14,7 +14,7 @@ from models import Endorsement, Statement
 from tests.conftest import CSRF_INPUT, make_test_app
 from tests.test_public import list_items
 from tests.test_signon import TIMER, VALID
-from views.page_cache import _templates_version
+from views.page_cache import templates_version
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_a_deploy_that_changes_only_a_translation_changes_the_validator(database
 
     def version_in_a_new_process():
         with make_test_app(database_url).app_context():
-            version = _templates_version()
+            version = templates_version()
             db.session.remove()
             db.engine.dispose()
         return version

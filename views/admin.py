@@ -26,8 +26,9 @@ from models import (
     Statement,
     StatementStatus,
 )
+from templating import render_markdown
 from views.exports import neutralise_formula
-from views.rendering import render_markdown
+from views.statement_page import render_statement
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
 
@@ -140,6 +141,7 @@ def toggle_moderator(moderator_id: int):
     moderator = db.get_or_404(Moderator, moderator_id)
     if EmptyForm().validate_on_submit() and moderator.id != current_user.id:
         moderator.active = not moderator.active
+        moderator.end_sessions()
         record(
             "moderator_active" if moderator.active else "moderator_inactive",
             moderator=current_user,
@@ -223,8 +225,6 @@ def statement_versions(statement_id: int):
 @bp.get("/statements/<int:statement_id>/preview")
 def preview_statement(statement_id: int):
     """How the public page looks, drafts included: drafts are visible to moderators only."""
-    from views.public import render_statement
-
     return render_statement(db.get_or_404(Statement, statement_id))
 
 

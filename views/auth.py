@@ -1,23 +1,54 @@
-"""Moderator login and logout."""
+"""Moderator login and logout, and the sessions the server can end.
 
+A session is a signed cookie; what makes it revocable is checked on every request by
+`load_moderator`: the moderator's session generation (bumped by logout, a new password,
+deactivation and a role change), an absolute age limit counted from login
+(MODERATOR_SESSION_HOURS, never renewed by activity), and the browser it was opened in.
+"""
+
+import hashlib
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from extensions import db, limiter, login_manager
+from extensions import db, ip_hash, limiter, login_manager
 from forms import EmptyForm
 from forms.auth import LoginForm
 from models import Moderator
 
 bp = Blueprint("auth", __name__)
 
+# What a logged-in session holds besides Flask-Login's own keys.
+GENERATION, LOGGED_IN_AT, BROWSER = "moderator_generation", "logged_in_at", "browser"
+
+
+def _browser_fingerprint() -> str:
+    """The address and browser a session was opened from (Flask-Login's "strong" identifier):
+    a cookie copied to another browser or machine does not open a session there."""
+    seen = f"{ip_hash(request.remote_addr)}|{request.user_agent.string}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+def _session_is_current(moderator: Moderator) -> bool:
+    age = time.time() - session.get(LOGGED_IN_AT, 0)
+    return (
+        session.get(GENERATION) == moderator.session_generation
+        and 0 <= age <= current_app.config["MODERATOR_SESSION_HOURS"] * 3600
+        and session.get(BROWSER) == _browser_fingerprint()
+    )
+
 
 @login_manager.user_loader
 def load_moderator(moderator_id: str):
+    """The moderator of this session, or None (and a cleared session) when it has ended."""
     moderator = db.session.get(Moderator, int(moderator_id))
-    return moderator if moderator and moderator.active else None
+    if moderator and moderator.active and _session_is_current(moderator):
+        return moderator
+    session.clear()
+    return None
 
 
 def authenticate(email: str, password: str) -> Moderator | None:
@@ -28,9 +59,8 @@ def authenticate(email: str, password: str) -> Moderator | None:
         return None
     if not moderator.check_password(password) or not moderator.active:
         return None
-    if moderator.password_needs_rehash:  # hashes made with older parameters are upgraded at login
-        moderator.set_password(password)
-        db.session.commit()
+    moderator.upgrade_hash(password)
+    db.session.commit()
     return moderator
 
 
@@ -52,22 +82,43 @@ def safe_next(target: str | None, default: str | None = None) -> str:
 
 
 def _account_key() -> str:
-    """Attempts on one account are limited wherever they come from."""
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+    """Failed attempts on one account are limited wherever they come from (hashed: no address
+    of anyone is kept in the limiter's store)."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _clear_session() -> None:
+    """Nothing of the session survives, its CSRF token included (Flask-WTF also keeps the
+    request's token in `g`)."""
+    session.clear()
+    g.pop("csrf_token", None)
+
+
+def _start_session(moderator: Moderator) -> None:
+    """A new session from scratch: nothing from before the login survives."""
+    _clear_session()
+    login_user(moderator)
+    session[GENERATION] = moderator.session_generation
+    session[LOGGED_IN_AT] = int(time.time())
+    session[BROWSER] = _browser_fingerprint()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key, methods=["POST"]
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_key,
+    methods=["POST"],
+    # Only failed attempts count, so a moderator who logs in often is never locked out by it.
+    deduct_when=lambda response: response.status_code == 401,
 )
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         moderator = authenticate(form.email.data, form.password.data)
         if moderator:
-            session.permanent = True
-            login_user(moderator)
+            _start_session(moderator)
             return redirect(safe_next(request.args.get("next")))
         flash(_("Email or password is not right."), "error")
         return render_template("auth/login.html", form=form), 401
@@ -77,8 +128,12 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Ends every session of this moderator, here and in any other browser."""
     form = EmptyForm()
     if form.validate_on_submit():
+        current_user.end_sessions()
+        db.session.commit()
         logout_user()
+        _clear_session()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))

@@ -1,10 +1,16 @@
 """Readable error pages; none of them shows submitted data back."""
 
+import time
+
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from extensions import limiter
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -32,7 +38,27 @@ def render_error(code: int, message: str | None = None):
     return page, code
 
 
+def minutes_until_retry() -> int:
+    """When the limit this request broke lets the client try again (at least one minute)."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 1
+    return max(1, round((breached.reset_at - time.time()) / 60))
+
+
+def retry_message() -> str:
+    return ngettext(
+        "You have tried this too often. Please try again in %(num)d minute.",
+        "You have tried this too often. Please try again in %(num)d minutes.",
+        minutes_until_retry(),
+    )
+
+
 def register(app) -> None:
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_attempts(error):
+        return render_error(429, retry_message())
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
@@ -49,7 +75,8 @@ def register(app) -> None:
             return render_error(error.code)
         return error
 
-    @app.errorhandler(Exception)
-    def unexpected_error(error):
-        app.logger.exception("unhandled error")
+    # Flask hands an unhandled exception to this handler, after logging it, only when it does
+    # not propagate: under TESTING and DEBUG the exception reaches the test or the debugger.
+    @app.errorhandler(InternalServerError)
+    def internal_error(error):
         return render_error(500)

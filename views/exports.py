@@ -21,9 +21,10 @@ from domain.notifications import external_url
 from domain.statements import StatementText, text_in
 from extensions import db
 from forms.hygiene import FORMULA_PREFIXES
+from i18n import current_language
 from models import Endorsement, Statement, now_utc
-from views.public import current_language, get_public_statement_or_404
-from views.rendering import render_markdown
+from templating import render_markdown
+from views.public import get_public_statement_or_404
 
 bp = Blueprint("exports", __name__)
 

@@ -2,29 +2,24 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from domain import RuleError
+from domain import RuleError, commit_or_refuse_duplicate
+from domain.duplicates import possible_duplicates
 from domain.endorsements import (
     add_note,
     add_received,
     approve,
-    commit_decision,
-    decide_many,
+    approve_many,
     edit_public_fields,
-    possible_duplicates,
     reject,
+    reject_many,
 )
-from domain.labels import describe_suspicion, label
-from domain.notifications import (
-    notify_endorser_that_endorsement_is_published,
-    notify_endorser_that_endorsement_is_rejected,
-)
-from domain.outbox import after_commit, deliver_due
+from domain.outbox import deliver_due
 from extensions import db
 from forms import EmptyForm
 from forms.moderation import (
@@ -35,7 +30,7 @@ from forms.moderation import (
     ReceivedEndorsementForm,
     RejectForm,
 )
-from models import Endorsement, EndorsementStatus, OutboxMail, RejectionReason, Statement
+from models import QUEUE_STATUSES, Endorsement, EndorsementStatus, OutboxMail, RejectionReason, Statement
 from views.auth import safe_next
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -47,46 +42,24 @@ def require_login():
     """Every moderation page is for logged-in moderators only."""
 
 
-@bp.app_template_filter("label")
-def label_filter(value, group: str) -> str:
-    """`{{ endorsement.status|label("endorsement_status") }}`: a stored value in the reader's words."""
-    return label(value, group)
-
-
-@bp.app_template_filter("suspicion")
-def suspicion_filter(reason) -> str:
-    return describe_suspicion(reason)
-
-
-@bp.app_template_filter("moment")
-def moment_filter(value) -> str:
-    """A stored UTC time as moderators read it: '28 Nov 2026, 15:22' (month in their language)."""
-    return format_datetime(value, "d MMM y, HH:mm") if value else ""
-
-
 def _queue_counts(status: str) -> list[tuple[Statement, int]]:
     """Entries waiting per statement: one indexed count each (a grouped join read every row)."""
     counts = []
     for statement in db.session.scalars(sa.select(Statement).order_by(Statement.id)):
-        count = db.session.scalar(
-            sa.select(sa.func.count(Endorsement.id)).where(
-                Endorsement.statement_id == statement.id, Endorsement.status == status
-            )
-        )
+        count = db.session.scalar(Endorsement.count_by_status(status, statement.id))
         if count:
             counts.append((statement, count))
     return counts
-
-
-QUEUE_TABS = (EndorsementStatus.PENDING, EndorsementStatus.UNCONFIRMED, EndorsementStatus.SUSPECTED)
 
 
 @bp.get("/")
 def queue():
     """Confirmed entries by default; `?show=unconfirmed` or `?show=suspected` for the other tabs."""
     statement_id = request.args.get("statement", type=int)
-    show = request.args.get("show") if request.args.get("show") in QUEUE_TABS else EndorsementStatus.PENDING
-    query = _matching(Endorsement.select_pending(statement_id, status=show), request.args.get("q"))
+    show = (
+        request.args.get("show") if request.args.get("show") in QUEUE_STATUSES else EndorsementStatus.PENDING
+    )
+    query = _matching(Endorsement.select_by_status(show, statement_id), request.args.get("q"))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
         "moderation/queue.html",
@@ -94,11 +67,7 @@ def queue():
         show=show,
         duplicates=possible_duplicates(page.items),
         counts=_queue_counts(show),
-        unconfirmed_total=db.session.scalar(
-            sa.select(sa.func.count(Endorsement.id)).where(
-                Endorsement.status == EndorsementStatus.UNCONFIRMED
-            )
-        ),
+        unconfirmed_total=db.session.scalar(Endorsement.count_by_status(EndorsementStatus.UNCONFIRMED)),
         failed_mails=db.session.scalar(OutboxMail.count_failed()),
         statement_id=statement_id,
         q=request.args.get("q", ""),
@@ -131,7 +100,7 @@ def _matching(query: sa.Select, text: str | None) -> sa.Select:
 def endorsements():
     """Every endorsement of a statement, by status: to find and correct approved ones."""
     status = request.args.get("status", EndorsementStatus.APPROVED)
-    if status not in EndorsementStatus.ALL:
+    if status not in set(EndorsementStatus):
         status = EndorsementStatus.APPROVED
     query = _matching(sa.select(Endorsement).where(Endorsement.status == status), request.args.get("q"))
     statement_id = request.args.get("statement", type=int)
@@ -144,7 +113,7 @@ def endorsements():
         "moderation/endorsements.html",
         page=page,
         status=status,
-        statuses=EndorsementStatus.ALL,
+        statuses=list(EndorsementStatus),
         statements=statements,
         statement_id=statement_id,
         q=request.args.get("q", ""),
@@ -160,7 +129,9 @@ def detail(endorsement_id: int):
 
 def _render_detail(endorsement, edit_form, status=200):
     next_pending = db.session.scalars(
-        Endorsement.select_pending().where(Endorsement.id != endorsement.id).limit(1)
+        Endorsement.select_by_status(EndorsementStatus.PENDING)
+        .where(Endorsement.id != endorsement.id)
+        .limit(1)
     ).first()
     mails = db.session.scalars(OutboxMail.select_recent().where(OutboxMail.endorsement_id == endorsement.id))
     page = render_template(
@@ -188,12 +159,11 @@ def _decide(endorsement_id: int, decision, form, success):
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
     try:
         decision(endorsement)
-        commit_decision()
+        commit_or_refuse_duplicate()
     except RuleError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".detail", endorsement_id=endorsement_id))
-    after_commit()
     flash(str(success) % {"name": endorsement.display_name}, "success")
     return redirect(safe_next(request.form.get("next_url")))
 
@@ -210,26 +180,24 @@ def _first_problem(form) -> str:
     return _("the form was incomplete.")
 
 
-def _approve_and_tell(endorsement):
-    approve(endorsement, current_user)
-    notify_endorser_that_endorsement_is_published(endorsement)
-
-
 @bp.post("/endorsements/<int:endorsement_id>/approve")
 def approve_endorsement(endorsement_id: int):
-    return _decide(endorsement_id, _approve_and_tell, EmptyForm(), _l("Approved: %(name)s."))
+    return _decide(
+        endorsement_id,
+        lambda endorsement: approve(endorsement, current_user),
+        EmptyForm(),
+        _l("Approved: %(name)s."),
+    )
 
 
 @bp.post("/endorsements/<int:endorsement_id>/reject")
 def reject_endorsement(endorsement_id: int):
     form = RejectForm()
 
-    def reject_and_maybe_tell(endorsement):
-        reject(endorsement, current_user, form.full_reason())
-        if form.notify.data:
-            notify_endorser_that_endorsement_is_rejected(endorsement)
+    def decision(endorsement):
+        reject(endorsement, current_user, form.full_reason(), tell_endorser=form.notify.data)
 
-    return _decide(endorsement_id, reject_and_maybe_tell, form, _l("Rejected: %(name)s."))
+    return _decide(endorsement_id, decision, form, _l("Rejected: %(name)s."))
 
 
 @bp.post("/bulk")
@@ -243,19 +211,18 @@ def bulk():
         flash(_("Select at least one endorsement first; nothing was changed."), "error")
         return redirect(safe_next(request.form.get("next_url")))
     if form.action.data == "approve":
-        done, refused = decide_many(form.ids.data, current_user, _approve_and_tell)
+        done, refused = approve_many(form.ids.data, current_user)
     else:
-        reason = form.full_reason()
-
-        def reject_and_maybe_tell(endorsement):
-            reject(endorsement, current_user, reason)
-            if form.notify.data:
-                notify_endorser_that_endorsement_is_rejected(endorsement)
-
-        done, refused = decide_many(form.ids.data, current_user, reject_and_maybe_tell)
+        done, refused = reject_many(
+            form.ids.data, current_user, form.full_reason(), tell_endorser=form.notify.data
+        )
     db.session.commit()
-    after_commit()
-    if form.action.data == "approve":
+    _flash_bulk_outcome(form.action.data, done, refused)
+    return redirect(safe_next(request.form.get("next_url")))
+
+
+def _flash_bulk_outcome(action: str, done: list, refused: list[str]) -> None:
+    if action == "approve":
         message = ngettext("Approved %(num)d endorsement.", "Approved %(num)d endorsements.", len(done))
     else:
         message = ngettext("Rejected %(num)d endorsement.", "Rejected %(num)d endorsements.", len(done))
@@ -268,7 +235,6 @@ def bulk():
             why="; ".join(refused[:10]),
         )
         flash(problems, "error")
-    return redirect(safe_next(request.form.get("next_url")))
 
 
 @bp.post("/endorsements/<int:endorsement_id>/notes")
@@ -314,7 +280,7 @@ def edit_endorsement(endorsement_id: int):
         return _render_detail(endorsement, form, status=422)
     try:
         changed = edit_public_fields(endorsement, current_user, form.data)
-        commit_decision()
+        commit_or_refuse_duplicate()
     except RuleError as error:
         db.session.rollback()
         flash(str(error), "error")

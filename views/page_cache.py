@@ -22,7 +22,7 @@ from markupsafe import Markup
 from domain.statements import StatementText
 from extensions import db
 from models import Endorsement, Statement, StatementStamp
-from views.rendering import render_markdown
+from templating import render_markdown
 
 
 class RenderCache:
@@ -75,7 +75,7 @@ def statement_body(statement: Statement, text: StatementText) -> Markup:
     return _cache().get(key, (statement.created_at, text.updated_at), lambda: render_markdown(text.body))
 
 
-def _templates_version() -> str:
+def templates_version() -> str:
     """Changes when a deploy changes a template or a translation, so browsers do not keep an
     old page (a deploy that only fixes Khmer wording changes no template)."""
 
@@ -102,17 +102,17 @@ def page_etag(statement: StatementStamp, accepts_signons: bool) -> str:
         accepts_signons,
         session.get("csrf_token", ""),
         current_user.get_id() or "",
-        _templates_version(),
+        templates_version(),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 # Where a reader's own form fields go in a shared page; NUL never occurs in a page we render.
-READER_FIELDS = "\x00reader-fields\x00"
+READER_FIELDS_SLOT = "\x00reader-fields\x00"
 
 
 class SharedPage:
-    """One rendered page as bytes, plain and gzip-compressed, with a gap for `READER_FIELDS`.
+    """One rendered page as bytes, plain and gzip-compressed, with a gap for `READER_FIELDS_SLOT`.
 
     The part before the gap is compressed once, up to a sync flush; each response copies the
     compressor's state and compresses only the short rest, so a reader gets a gzip page for
@@ -120,7 +120,7 @@ class SharedPage:
     """
 
     def __init__(self, html: str):
-        head, _, tail = html.partition(READER_FIELDS)  # a closed statement's page has no form
+        head, _, tail = html.partition(READER_FIELDS_SLOT)  # a closed statement's page has no form
         self.head = head.encode()
         self.tail = tail.encode()
         self._compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: gzip framing
@@ -143,6 +143,6 @@ def shared_page(statement: StatementStamp, accepts_signons: bool, render) -> Sha
         statement.list_version,
         statement.updated_at,
         accepts_signons,
-        _templates_version(),
+        templates_version(),
     )
     return _cache().get(key, version, lambda: SharedPage(render()))
