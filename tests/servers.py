@@ -1,5 +1,5 @@
 """Real server processes on 127.0.0.1: the app under gunicorn (for the tests and `make bench`),
-and a small HTTP client with cookies."""
+a private Redis, and a small HTTP client with cookies."""
 
 import contextlib
 import http.client
@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+import redis
 
 from tests.smtp import free_port
 
@@ -193,6 +195,64 @@ def _proc_status(pid: int) -> dict[str, int]:
             if value.strip().endswith("kB"):
                 fields[name] = int(value.split()[0])
     return fields
+
+
+class RedisServer:
+    """A private redis-server on a free port that writes nothing to disk; `with RedisServer(...)`."""
+
+    def __init__(self, binary: str, workdir: Path, start_timeout: float = 10):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.binary, self.workdir, self.start_timeout = binary, workdir, start_timeout
+        self.log_path = workdir / "redis.log"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port)]
+            + [
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--logfile",
+                str(self.log_path),
+            ],
+        )
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + self.start_timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server exited with {self.process.returncode}:\n{self.log_tail()}"
+                    )
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    if client.ping():
+                        return
+                time.sleep(0.05)
+        finally:
+            client.close()
+        raise RuntimeError(
+            f"redis-server did not answer PING within {self.start_timeout} s:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else "(no log)"
+
+    def __exit__(self, *exc) -> None:
+        self.process.kill()  # nothing to save: the server keeps no data on disk
+        self.process.wait(timeout=10)
 
 
 class Browserless:
