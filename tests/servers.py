@@ -36,13 +36,78 @@ class WorkerMemory:
     rss_mb: float
 
 
-class Gunicorn:
+class ChildServer:
+    """What gunicorn and redis-server share here: started as a child, polled until ready, always stopped."""
+
+    name = "server"
+
+    def __init__(self, log_path: Path | None, start_timeout: float):
+        self.port = free_port()
+        self.log_path, self.start_timeout = log_path, start_timeout
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def launch(self, log) -> subprocess.Popen:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self):
+        """Start the server and return once it is ready; a server that fails to start is stopped."""
+        self._log = open(self.log_path or os.devnull, "ab")  # closed in stop()
+        self.process = self.launch(self._log)
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self.ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} was not ready within {self.start_timeout} s:\n{self.log_tail()}")
+
+    def terminate(self) -> None:
+        self.process.kill()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.terminate()
+            self.process.wait(timeout=30)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def log_tail(self, chars: int = 5000) -> str:
+        if self._log is not None:
+            self._log.flush()
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log kept)"
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+class Gunicorn(ChildServer):
     """The app under gunicorn on 127.0.0.1, in its own process group; `with Gunicorn(...) as server:`.
 
     `settings` are the app's environment variables (SECRET_KEY, OUTBOX_DELIVERY, ...) on top of
     this process's environment; DATABASE_URL and BASE_URL are set here. Without `control_socket`
     gunicorn runs with none: its default is one path per user, which parallel servers would share.
     """
+
+    name = "gunicorn"
 
     def __init__(
         self,
@@ -57,15 +122,11 @@ class Gunicorn:
         control_socket: Path | None = None,
         start_timeout: float = 60,
     ):
-        self.port = free_port()
+        super().__init__(log_path, start_timeout)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url, self.settings = database_url, settings or {}
-        self.workers, self.threads = workers, threads
-        self.log_path, self.app_dir = log_path, app_dir
+        self.workers, self.threads, self.app_dir = workers, threads, app_dir
         self.graceful_timeout, self.control_socket = graceful_timeout, control_socket
-        self.start_timeout = start_timeout
-        self.process: subprocess.Popen | None = None
-        self._log = None
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -85,70 +146,36 @@ class Gunicorn:
             command.append("--no-control-socket")
         return [*command, "app:create_app()"]
 
-    def start(self) -> "Gunicorn":
-        """Start gunicorn and return once /ping answers 200 and every worker is up."""
+    def launch(self, log) -> subprocess.Popen:
         if not GUNICORN.exists():
             raise RuntimeError(f"gunicorn not found at {GUNICORN}: install requirements.txt into the venv")
-        self._log = open(self.log_path or os.devnull, "ab")  # closed in stop()
-        self.process = subprocess.Popen(
+        return subprocess.Popen(
             self.command(),
             cwd=self.app_dir,
             env=self.environment(),
-            stdout=self._log,
+            stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # stop() signals the master and its workers as one group
         )
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            if self._answers_ping() and len(self.worker_pids()) == self.workers:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer /ping within {self.start_timeout} s:\n{self.log_tail()}")
-
-    def _answers_ping(self) -> bool:
+    def ready(self) -> bool:
+        """/ping answers 200 and every worker is up."""
         try:
             with urllib.request.urlopen(self.url("/ping"), timeout=2) as response:
-                return response.status == 200
+                answered = response.status == 200
         except (OSError, http.client.HTTPException):  # not listening yet, or a worker still booting
             return False
+        return answered and len(self.worker_pids()) == self.workers
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         """SIGTERM the group (requests in flight finish within the graceful timeout), then SIGKILL."""
-        if self.process is not None and self.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=self.graceful_timeout + 10)
+        except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=self.graceful_timeout + 10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> "Gunicorn":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def log_tail(self, chars: int = 5000) -> str:
-        if self._log is not None:
-            self._log.flush()
-        if self.log_path is None or not self.log_path.exists():
-            return "(no log kept)"
-        return self.log_path.read_text(errors="replace")[-chars:]
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def worker_pids(self) -> list[int]:
         """The workers: the master's children."""
@@ -197,62 +224,29 @@ def _proc_status(pid: int) -> dict[str, int]:
     return fields
 
 
-class RedisServer:
-    """A private redis-server on a free port that writes nothing to disk; `with RedisServer(...)`."""
+class RedisServer(ChildServer):
+    """A private redis-server on a free port that writes nothing to disk (SIGKILL loses nothing)."""
+
+    name = "redis-server"
 
     def __init__(self, binary: str, workdir: Path, start_timeout: float = 10):
-        self.port = free_port()
+        super().__init__(workdir / "redis.log", start_timeout)
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.binary, self.workdir, self.start_timeout = binary, workdir, start_timeout
-        self.log_path = workdir / "redis.log"
-        self.process: subprocess.Popen | None = None
+        self.binary, self.workdir = binary, workdir
 
-    def __enter__(self) -> "RedisServer":
-        self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port)]
-            + [
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-                "--logfile",
-                str(self.log_path),
-            ],
-        )
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+    def launch(self, log) -> subprocess.Popen:
+        no_disk = ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        command = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), *no_disk]
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
-    def _wait_until_ready(self) -> None:
+    def ready(self) -> bool:
         client = redis.Redis.from_url(self.url, socket_timeout=1)
-        deadline = time.monotonic() + self.start_timeout
         try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"redis-server exited with {self.process.returncode}:\n{self.log_tail()}"
-                    )
-                with contextlib.suppress(redis.exceptions.ConnectionError):
-                    if client.ping():
-                        return
-                time.sleep(0.05)
+            return client.ping()
+        except redis.exceptions.ConnectionError:
+            return False
         finally:
             client.close()
-        raise RuntimeError(
-            f"redis-server did not answer PING within {self.start_timeout} s:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else "(no log)"
-
-    def __exit__(self, *exc) -> None:
-        self.process.kill()  # nothing to save: the server keeps no data on disk
-        self.process.wait(timeout=10)
 
 
 class Browserless:
