@@ -1,6 +1,7 @@
 """The server runs: a fresh database, gunicorn on it, and the scenarios measured in that order.
 
-The order matters: the public page and the queue are measured before the sign-ons add to them.
+The order matters: the moderation queue is measured before the sign-ons add pending rows to it,
+and the baseline both first and last, since other work on the machine only ever slows one down.
 """
 
 from __future__ import annotations
