@@ -73,4 +73,4 @@ clean:
 # Load benchmark (issue: fast under a rush); writes docs/benchmarks.md.
 bench: install-dev
 	@scripts/system-deps.sh --bench
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench

@@ -1,9 +1,9 @@
 """Where the time goes: time and profile single requests of the benchmark with the Flask test client.
 
     .venv/bin/pip install pyinstrument   # not a project dependency; only this script needs it
-    .venv/bin/python bench/profile.py [--only public,signon,queue] [--repeat 5]
+    .venv/bin/python -m bench.profile [--only public,signon,queue] [--repeat 5]
 
-Builds the same SQLite database as bench/run.py (10,000 approved, 100,000 pending) in a temp
+Builds the same SQLite database as `make bench` (10,000 approved, 100,000 pending) in a temp
 directory, then for each request: the mean wall time over --repeat runs without a profiler, and
 a pyinstrument profile of --repeat more runs.
 """
@@ -21,47 +21,48 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (bench/run.py: the same data and settings)
+from bench.client import hidden_fields
+from bench.config import MODERATOR_EMAIL, MODERATOR_PASSWORD, ROOT, USER_AGENT, app_env
+from bench.seed import organisation_key_function, prepare_database
 
 COUNTER = itertools.count()  # unique organisation names
 
 
 def make_client(app_dir: Path, database_url: str):
     """The app, configured as under gunicorn in the benchmark, and a test client."""
-    os.environ.update(bench.app_env(database_url))
+    os.environ.update(app_env(database_url))
     os.chdir(app_dir)
     from app import create_app
 
     app = create_app()
     client = app.test_client()
-    client.environ_base["HTTP_USER_AGENT"] = bench.USER_AGENT
+    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     return app, client
 
 
 def hidden(response, action_suffix: str = "") -> dict[str, str]:
     """The hidden fields (CSRF token and others) of a form in a test-client response."""
-    return bench.hidden_fields(response.get_data(as_text=True), action_suffix)
+    return hidden_fields(response.get_data(as_text=True), action_suffix)
 
 
 def get_ping(client) -> None:
-    """(a) the baseline."""
+    """The baseline."""
     assert client.get("/ping").status_code == 200
 
 
 def get_public(client) -> None:
-    """(b) the public page, gzip as browsers ask for it."""
+    """public_page: the statement page, gzip as browsers ask for it."""
     assert client.get("/statements/bench", headers={"Accept-Encoding": "gzip"}).status_code == 200
 
 
 def get_conditional(client) -> None:
-    """(c) the public page again, with the ETag of an earlier answer (and the same session)."""
+    """conditional_get: the page again, with the ETag of an earlier answer (and the same session)."""
     answer = client.get("/statements/bench", headers={"If-None-Match": client.bench_etag})
     assert answer.status_code in (200, 304), answer.status_code
 
 
 def signon(client) -> None:
-    """(d) one complete sign-on: GET the page, POST the form."""
+    """signons: one complete sign-on, GET the page, POST the form."""
     client.delete_cookie("session")
     fields = hidden(client.get("/statements/bench"), "/sign")
     n = next(COUNTER)
@@ -84,7 +85,7 @@ def signon(client) -> None:
 
 
 def post_only(client) -> None:
-    """(d) the POST alone, reusing one page's hidden fields (the CSRF token lives as long as the session)."""
+    """The sign-on POST alone, reusing one page's hidden fields (a CSRF token lasts as its session does)."""
     n = next(COUNTER)
     form = {
         **client.bench_fields,
@@ -102,12 +103,12 @@ def post_only(client) -> None:
 def login(client) -> None:
     """Log the benchmark's moderator in."""
     fields = hidden(client.get("/login"))
-    form = {**fields, "email": bench.MODERATOR_EMAIL, "password": bench.MODERATOR_PASSWORD}
+    form = {**fields, "email": MODERATOR_EMAIL, "password": MODERATOR_PASSWORD}
     assert client.post("/login", data=form).status_code in (302, 303)
 
 
 def get_queue(client) -> None:
-    """(e) the first page of the moderation queue."""
+    """moderation_queue: its first page."""
     assert client.get("/moderation/").status_code == 200
 
 
@@ -146,7 +147,7 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--all", action="store_true", help="show library frames in the profiles too")
-    parser.add_argument("--app-dir", type=Path, default=bench.ROOT)
+    parser.add_argument("--app-dir", type=Path, default=ROOT)
     options = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="jointly-profile-"))
     # The results go to stderr; stdout (where the app prints mail without MAIL_SERVER) is dropped.
@@ -158,29 +159,33 @@ def run_profiles(options, workdir: Path) -> int:
     """Build the database, then time and profile each wanted request."""
     try:
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        key_of = bench.organisation_key_function(options.app_dir.resolve())
-        bench.prepare_database(options.app_dir.resolve(), database_url, key_of, with_queue=True)
+        key_of = organisation_key_function(options.app_dir.resolve())
+        prepare_database(options.app_dir.resolve(), database_url, key_of, with_queue=True)
         app, client = make_client(options.app_dir.resolve(), database_url)
         wanted = options.only.split(",")
         if "ping" in wanted:
-            profile("(a) GET /ping", get_ping, client, options.repeat, options.all)
+            profile("baseline: GET /ping", get_ping, client, options.repeat, options.all)
         if "public" in wanted:
-            profile("(b) GET /statements/bench", get_public, client, options.repeat, options.all)
+            profile("public_page: GET /statements/bench", get_public, client, options.repeat, options.all)
         if "conditional" in wanted:
             client.bench_etag = client.get("/statements/bench").headers.get("ETag") or '"none"'
             profile(
-                "(c) conditional GET /statements/bench", get_conditional, client, options.repeat, options.all
+                "conditional_get: GET /statements/bench", get_conditional, client, options.repeat, options.all
             )
         if "signon" in wanted:
-            profile("(d) sign-on: GET page + POST form", signon, client, options.repeat, options.all)
+            profile("signons: GET page + POST form", signon, client, options.repeat, options.all)
         if "post" in wanted:
             client.bench_fields = hidden(client.get("/statements/bench"), "/sign")
             profile(
-                "(d) the POST /statements/bench/sign alone", post_only, client, options.repeat, options.all
+                "signons: the POST /statements/bench/sign alone",
+                post_only,
+                client,
+                options.repeat,
+                options.all,
             )
         if "queue" in wanted:
             login(client)
-            profile("(e) GET /moderation/", get_queue, client, options.repeat, options.all)
+            profile("moderation_queue: GET /moderation/", get_queue, client, options.repeat, options.all)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

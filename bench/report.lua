@@ -1,5 +1,5 @@
 -- Shared by the wrk scripts: keep every thread, and print machine-readable results at the end.
--- Lines look like "BENCH<TAB>key<TAB>value..."; bench/run.py reads them.
+-- Lines look like "BENCH<TAB>key<TAB>value..."; bench/wrk.py reads them.
 
 threads = {}
 

@@ -1,4 +1,4 @@
--- Static requests (URL and -H headers from the command line), reported by bench/run.py.
+-- Static requests (URL and -H headers from the command line), read by bench/wrk.py.
 -- With BENCH_COUNT_STATUS=1 every answer's status is counted too (this costs wrk a little,
 -- so the /ping baseline runs without it).
 
