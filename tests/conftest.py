@@ -2,22 +2,15 @@
 TEST_DATABASE_URL), emptied after every test; factories return callables."""
 
 import os
-import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
 from extensions import db, limiter
 from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus, now_utc
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_STATEMENT = ROOT / "statements" / "2024-06-27-stop-reprisals-against-central.md"
-PASSWORD = "correct horse battery"
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+from tests.helpers import PASSWORD, ROOT, SHARED_STATEMENT, AuthActions, make_test_app
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -46,34 +39,6 @@ def database_url(tmp_path_factory):
         upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
     return url
-
-
-class FreshContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production: `g` (Flask-Login's user,
-    Flask-WTF's token, the locale) and the database session do not leak from the test's own
-    context, which the `app` fixture keeps pushed, into the request or from one request to
-    the next."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-def make_test_app(database_url: str, **config):
-    settings = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "BASE_URL": "http://jointly.test",
-        "OUTBOX_DELIVERY": "inline",
-        # Switched on by the tests that are about them.
-        "RATELIMIT_ENABLED": False,
-        "SIGNON_MIN_SECONDS": 0,
-    }
-    settings.update(config)
-    app = create_app(settings)
-    app.test_client_class = FreshContextClient
-    return app
 
 
 @pytest.fixture
@@ -123,12 +88,6 @@ def limited_client(database_url, app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf_from(response) -> str:
-    match = CSRF_INPUT.search(response.get_data(as_text=True))
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -184,20 +143,6 @@ def make_moderator(app):
     return make
 
 
-class AuthActions:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, email: str = "mod@example.org", password: str = PASSWORD, next_url: str | None = None):
-        token = csrf_from(self.client.get("/login"))
-        url = "/login" + (f"?next={next_url}" if next_url else "")
-        return self.client.post(url, data={"email": email, "password": password, "csrf_token": token})
-
-    def logout(self):
-        token = csrf_from(self.client.get("/moderation/"))
-        return self.client.post("/logout", data={"csrf_token": token})
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
@@ -219,33 +164,3 @@ def shared_statement(app):
     statement, _ = import_statement(SHARED_STATEMENT)
     db.session.commit()
     return statement
-
-
-LINK = re.compile(r"https?://[^\s/]+(/\S+)")
-
-
-def link_in(body: str, prefix: str) -> str:
-    """The path of the first link in a mail that starts with `prefix` (e.g. '/confirm/')."""
-    for path in LINK.findall(body):
-        if path.startswith(prefix):
-            return path
-    raise AssertionError(f"no {prefix} link in mail:\n{body}")
-
-
-def outbox_mails(kind: str | None = None, to: str | None = None):
-    from models import OutboxMail
-
-    query = sa.select(OutboxMail).order_by(OutboxMail.id)
-    if kind:
-        query = query.where(OutboxMail.kind == kind)
-    if to:
-        query = query.where(OutboxMail.recipient == to)
-    db.session.expire_all()
-    return db.session.scalars(query).all()
-
-
-def confirm_by_mail(client, email: str):
-    """Follow the confirmation link of the latest mail to `email`, as its reader would."""
-    path = link_in(outbox_mails("confirm_endorsement", to=email)[-1].body, "/confirm/")
-    token = csrf_from(client.get(path))
-    return client.post(path, data={"csrf_token": token})

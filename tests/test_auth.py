@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import PASSWORD, csrf_from
+from tests.helpers import PASSWORD, csrf_from
 
 
 def test_login_and_logout(client, auth, make_moderator):

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from extensions import db
-from tests.conftest import PASSWORD, ROOT, link_in
+from tests.helpers import PASSWORD, ROOT, link_in
 
 # Imported so pytest finds the fixtures `inbox`, `live_server` and `smtp_server`.
 from tests.live_server import inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401

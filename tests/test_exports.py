@@ -8,8 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from models import EndorsementStatus, now_utc
-from tests.conftest import ROOT
-from tests.test_import import expected_lines
+from tests.helpers import ROOT, expected_lines, pdf_text, squash
 from views.exports import local_only_fetcher
 
 FORMATS = {
@@ -27,15 +26,6 @@ CONTACT = {
     "phone": "+855 12 987 654",
     "message": "Private note for the moderators",
 }
-
-
-def squash(text: str) -> str:
-    """WeasyPrint breaks long names across lines and columns; compare without any whitespace."""
-    return "".join(text.split())
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def pdf_fonts(data: bytes) -> set[str]:

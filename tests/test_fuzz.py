@@ -12,7 +12,7 @@ from markupsafe import escape
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, Statement
-from tests.conftest import csrf_from
+from tests.helpers import csrf_from
 
 HOSTILE = st.sampled_from(
     [

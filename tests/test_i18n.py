@@ -28,12 +28,20 @@ from domain.spam import HONEYPOT
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, OutboxMail, StatementTranslation, now_utc
-from tests.conftest import ROOT, csrf_from, link_in, make_test_app, outbox_mails
+from tests.helpers import (
+    ROOT,
+    VALID,
+    csrf_from,
+    events,
+    link_in,
+    list_items,
+    make_test_app,
+    outbox_mails,
+    pdf_text,
+    sign,
+    squash,
+)
 from tests.smtp import SmtpServer
-from tests.test_exports import pdf_text, squash
-from tests.test_moderation import events
-from tests.test_public import list_items
-from tests.test_signon import VALID, sign
 
 CATALOGUE = ROOT / "translations" / "km" / "LC_MESSAGES" / "messages.po"
 COMPILED = CATALOGUE.with_suffix(".mo")

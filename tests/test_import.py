@@ -1,20 +1,12 @@
-import re
-
 import pytest
 import sqlalchemy as sa
 
 from domain.statements import StatementFileError, parse_endorser, parse_statement
 from extensions import db
 from models import Endorsement, Statement
-from tests.conftest import SHARED_STATEMENT
+from tests.helpers import SHARED_STATEMENT, expected_lines
 
 SHARED_TEXT = SHARED_STATEMENT.read_text(encoding="utf-8")
-
-
-def expected_lines() -> list[str]:
-    """The endorser lines exactly as published, stray spaces inside brackets folded."""
-    items = re.findall(r"^\s*\d+\.\s+(.+?)\s*$", SHARED_TEXT, flags=re.M)
-    return [re.sub(r"\s+\)", ")", item) for item in items]
 
 
 def test_shared_statement_parses_into_its_parts():

@@ -9,10 +9,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, ModerationEvent, OutboxMail
-from tests.conftest import csrf_from, link_in, outbox_mails
+from tests.helpers import csrf_from, link_in, list_items, outbox_mails, sign
 from tests.smtp import SmtpServer
-from tests.test_public import list_items
-from tests.test_signon import sign
 
 
 @pytest.fixture

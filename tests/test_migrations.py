@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from extensions import db
-from tests.conftest import ROOT, make_test_app
+from tests.helpers import ROOT, make_test_app
 
 MIGRATIONS = str(ROOT / "migrations")
 

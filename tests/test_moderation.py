@@ -2,10 +2,8 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Endorsement, ModerationEvent
-from tests.conftest import confirm_by_mail, csrf_from
-from tests.test_public import list_items
-from tests.test_signon import sign
+from models import Endorsement
+from tests.helpers import confirm_by_mail, csrf_from, events, list_items, post_button, sign
 
 MODERATION_GETS = ["/moderation/", "/moderation/endorsements", "/moderation/endorsements/1"]
 MODERATION_POSTS = [
@@ -13,18 +11,6 @@ MODERATION_POSTS = [
     "/moderation/endorsements/1/reject",
     "/moderation/endorsements/1/edit",
 ]
-
-
-def events(action=None) -> list[ModerationEvent]:
-    query = sa.select(ModerationEvent).order_by(ModerationEvent.id)
-    if action:
-        query = query.where(ModerationEvent.action == action)
-    return db.session.scalars(query).all()
-
-
-def post_button(client, url, page="/moderation/", **data):
-    token = csrf_from(client.get(page))
-    return client.post(url, data={"csrf_token": token, **data})
 
 
 def test_full_loop_sign_approve_reject(client, shared_statement, moderator_client):

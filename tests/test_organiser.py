@@ -8,9 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement, ModerationEvent, ModeratorNote, RejectionReason, Statement, StatementVersion
-from tests.conftest import csrf_from
-from tests.test_public import list_items
-from tests.test_signon import sign
+from tests.helpers import csrf_from, list_items, sign
 
 PUBLIC_SUFFIXES = [
     "",

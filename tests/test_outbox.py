@@ -9,9 +9,8 @@ from flask import current_app
 from domain.outbox import CLAIM_BATCH, background_sender, claim, deliver_due, select_due
 from extensions import db
 from models import Endorsement, OutboxMail, now_utc
-from tests.conftest import csrf_from
+from tests.helpers import VALID, csrf_from
 from tests.smtp import SmtpServer, free_port
-from tests.test_signon import VALID
 
 SMTP_PORT = free_port()
 

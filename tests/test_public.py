@@ -1,11 +1,4 @@
-import re
-
-from tests.test_import import expected_lines
-
-
-def list_items(html: str) -> list[str]:
-    block = re.search(r'<ol class="endorser-list">(.*?)</ol>', html, flags=re.S).group(1)
-    return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r"<li>(.*?)</li>", block, flags=re.S)]
+from tests.helpers import expected_lines, list_items
 
 
 def test_home_shows_the_shared_statement_with_43_endorsers(client, shared_statement):

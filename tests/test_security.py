@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db, limiter
 from models import BlockedEmailDomain, BlockedNetwork, Endorsement, OutboxMail, Statement
-from tests.conftest import PASSWORD, AuthActions, csrf_from
-from tests.test_signon import VALID, sign
+from tests.helpers import PASSWORD, VALID, AuthActions, csrf_from, sign
 
 ADMIN_GETS = ["/moderation/admin/blocklist", "/moderation/admin/moderators"]
 ADMIN_POSTS = [

@@ -1,4 +1,3 @@
-import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -6,31 +5,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement
-from tests.conftest import csrf_from
-
-VALID = {
-    "organisation": "Mekong Fishers Network",
-    "acronym": "MFN",
-    "location": "Kratie",
-    "website": "https://mfn.example.org",
-    "contact_name": "Chan Sophea",
-    "email": "sophea@example.org",
-    "phone": "+855 12 345 678",
-    "message": "We support this.",
-    "authorised": "y",
-}
-
-
-TIMER = re.compile(r'name="shown_at" type="hidden" value="([^"]*)"')
-
-
-def sign(client, slug="s", **changes):
-    """Fill the form as a browser would: the page's CSRF token and form timer go along."""
-    page = client.get(f"/statements/{slug}")
-    timer = TIMER.search(page.get_data(as_text=True))
-    data = {**VALID, "shown_at": timer.group(1) if timer else "", **changes, "csrf_token": csrf_from(page)}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/statements/{slug}/sign", data=data)
+from tests.helpers import VALID, csrf_from, sign
 
 
 def stored() -> list[Endorsement]:
