@@ -15,7 +15,7 @@ import templating
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
 from views import admin, auth, errors, exports, health, moderation, public
-from views.security import add_security_headers, refuse_nul_bytes
+from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
     "SECRET_KEY": None,
@@ -41,10 +41,17 @@ DEFAULTS = {
     "MODERATOR_SESSION_HOURS": 8,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "SIGNON_RATE_LIMIT": "5/minute;50/day",
+    # Above the review limit a sign-on is still taken, and kept for review; above the rate
+    # limit (a flood) it is refused with 429. Both per client address and statement.
+    "SIGNON_REVIEW_LIMIT": "10/hour;50/day",
+    "SIGNON_RATE_LIMIT": "30/minute;300/day",
     "LOGIN_RATE_LIMIT": "10/minute;100/day",
     "LOGIN_ACCOUNT_RATE_LIMIT": "5/minute;30/hour",
     "SIGNON_MIN_SECONDS": 3,
+    # A form timer older than this marks its sign-on as suspected.
+    "SIGNON_FORM_MAX_AGE_HOURS": 24,
+    # How long a shared cache (nginx, a CDN) may serve the statement page without asking again.
+    "SHARED_CACHE_SECONDS": 10,
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     "PROXY_FIX_HOPS": 0,
     "RETENTION_DAYS": 180,
@@ -126,6 +133,7 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     outbox.init_app(app)
     limiter.init_app(app)
+    app.before_request(refuse_cross_site_posts)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config["PROXY_FIX_HOPS"]:

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain import RuleError
+from domain.intake import process_signons
 from domain.outbox import deliver_due
 from domain.retention import purge_contact_data
 from domain.statements import import_statement, import_translation, set_status
@@ -123,7 +124,8 @@ def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool
 
 @outbox_cli.command("send")
 def send_outbox():
-    """Deliver every queued mail now, including those waiting for a retry."""
+    """Decide waiting sign-ons, then deliver every queued mail now, including those waiting for a retry."""
+    process_signons()
     sent, failed = deliver_due(ignore_schedule=True)
     click.echo(f"{sent} mail(s) sent, {failed} failed.")
     if failed:

@@ -111,14 +111,12 @@ def submit(
     suspicion: str | None = None,
     ip_hash: str | None = None,
 ) -> SignOn:
-    """Take a sign-on from the web form and ask its contact to confirm.
+    """Decide a sign-on from the web form (`domain.intake`) and ask its contact to confirm.
 
     A repeat of a standing endorsement (same organisation, same address) adds nothing: its
-    contact gets a mail instead, so the page, which says the same to everyone, reveals
-    nothing about who signed. A suspected sign-on is kept apart for review, unmailed.
+    contact gets a mail instead. A suspected sign-on is kept apart for review, unmailed.
+    The sign-on was taken while the statement was open; it is decided even if it closed since.
     """
-    if not statement.accepts_signons():
-        raise SignonClosed(_("Sign-on for this statement is closed."))
     repeat = None if suspicion else _standing_repeat(statement, data)
     if repeat is not None:
         return SignOn(repeat, created=False, mail_queued=bool(notify_endorser_of_repeat_signon(repeat)))

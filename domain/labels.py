@@ -83,6 +83,10 @@ MAIL_KIND = {
 SUSPICION = {
     spam.HONEYPOT: _l("the hidden field (honeypot) was filled in"),
     spam.TIMER_ALTERED: _l("the form's timer was missing or altered"),
+    spam.TIMER_OTHER_READER: _l("the form's timer was made for another browser"),
+    spam.TIMER_EXPIRED: _l("the form was shown more than a day before it was sent"),
+    spam.TIMER_REPLAYED: _l("the form's timer had already been used for another sign-on"),
+    spam.MANY_FROM_ADDRESS: _l("many sign-ons came from the same address"),
     spam.BLOCKED_DOMAIN: _l("the email domain is on the block list"),
     spam.BLOCKED_NETWORK: _l("the address is in a blocked network"),
 }

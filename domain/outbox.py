@@ -11,6 +11,7 @@ import logging
 import smtplib
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -19,8 +20,9 @@ from flask_mail import Connection, Message
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from domain.intake import process_signons
 from extensions import db
-from models import OutboxMail, OutboxStatus, now_utc
+from models import OutboxMail, OutboxStatus, SignonIntake, now_utc
 
 log = logging.getLogger("jointly.outbox")
 
@@ -32,6 +34,7 @@ CLAIM_SECONDS = 60
 CLAIM_BATCH = 5
 # Set on a session whose transaction added outbox rows, so its commit wakes the sender.
 _MAIL_QUEUED = "jointly.mail_queued"
+_working_inline = ContextVar("jointly_working_inline", default=False)
 
 
 def claim(session: Session, mail_ids: list[int], ignore_schedule: bool) -> list[int]:
@@ -187,10 +190,18 @@ def deliver_due(ignore_schedule: bool = False) -> tuple[int, int]:
     return deliver(due, ignore_schedule)
 
 
+def do_background_work(send_mail: bool = True) -> None:
+    """Decide the sign-ons taken since last time (they queue mail), then send what is due."""
+    process_signons()
+    if send_mail:
+        deliver_due()
+
+
 class BackgroundSender:
-    """One thread per app and process: sends new mail right after its commit, and due
-    retries every OUTBOX_RETRY_SECONDS. Started lazily on first use, so nothing runs at
-    import or in a gunicorn master before it forks.
+    """One thread per app and process: decides new sign-ons and sends new mail right after
+    their commit, and due retries every OUTBOX_RETRY_SECONDS. Started lazily on first use, so
+    nothing runs at import or in a gunicorn master before it forks. With
+    OUTBOX_DELIVERY=manual it decides sign-ons only; mail waits for `flask outbox send`.
     """
 
     def __init__(self, app: Flask):
@@ -224,9 +235,9 @@ class BackgroundSender:
                 return
             with self.app.app_context():
                 try:
-                    deliver_due()
+                    do_background_work(send_mail=self.app.config["OUTBOX_DELIVERY"] != "manual")
                 except Exception:  # the thread must outlive any one bad batch
-                    log.exception("outbox delivery failed")
+                    log.exception("background work failed")
 
 
 def background_sender(app: Flask) -> BackgroundSender:
@@ -234,17 +245,23 @@ def background_sender(app: Flask) -> BackgroundSender:
 
 
 def wake_sender(app: Flask) -> None:
-    """New mail was committed: send it now, as OUTBOX_DELIVERY says; the reader never waits for SMTP
-    unless it says `inline` (tests)."""
+    """New mail or sign-ons were committed: deal with them now, as OUTBOX_DELIVERY says. The
+    reader never waits for it, unless it says `inline` (tests): then it runs here, in an app
+    context (and so a database session) of its own, since the committing one is finishing."""
     mode = app.config["OUTBOX_DELIVERY"]
-    if mode == "background":
+    if mode in ("background", "manual"):
         background_sender(app).kick()
-    elif mode == "inline":
-        deliver_due()
+    elif mode == "inline" and not _working_inline.get():  # its own commits need no second round
+        working = _working_inline.set(True)
+        try:
+            with app.app_context():
+                do_background_work()
+        finally:
+            _working_inline.reset(working)
 
 
 def _note_queued_mail(session: Session, _flush_context) -> None:
-    if any(isinstance(instance, OutboxMail) for instance in session.new):
+    if any(isinstance(instance, OutboxMail | SignonIntake) for instance in session.new):
         session.info[_MAIL_QUEUED] = True
 
 

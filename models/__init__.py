@@ -13,6 +13,7 @@ from models.endorsement import (
     EndorsementStatus,
     TransitionRefused,
 )
+from models.intake import SignonIntake
 from models.moderator import Moderator, Role
 from models.notes import ModeratorNote, RejectionReason
 from models.outbox import OutboxMail, OutboxStatus
@@ -43,6 +44,7 @@ __all__ = [
     "OutboxMail",
     "OutboxStatus",
     "Role",
+    "SignonIntake",
     "STANDING_STATUSES",
     "Statement",
     "StatementStamp",

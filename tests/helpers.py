@@ -3,6 +3,7 @@ a person would. Pages are read through an HTML parser, never matched as raw mark
 
 import io
 import re
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from pypdf import PdfReader
 
 from app import create_app
 from extensions import db
-from models import ModerationEvent, OutboxMail
+from models import ModerationEvent, OutboxMail, SignonIntake
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_STATEMENT = ROOT / "statements" / "2024-06-27-stop-reprisals-against-central.md"
@@ -108,8 +109,8 @@ def expected_lines() -> list[str]:
 
 
 def sign(client, slug="s", **changes):
-    """Fill the form as a browser would: the page's hidden fields (CSRF token, form timer) go along."""
-    page = client.get(f"/statements/{slug}")
+    """Fill the form as a browser would: the form page's hidden fields (CSRF token, form timer) go along."""
+    page = client.get(f"/statements/{slug}/sign")
     data = {**VALID, **hidden_fields(page, f"/statements/{slug}/sign"), **changes}
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"/statements/{slug}/sign", data=data)
@@ -135,6 +136,27 @@ def post_button(client, url, page="/moderation/", **data):
 
 
 # ---------------------------------------------------------------- what was stored and sent
+
+
+def wait_until(condition, timeout: float = 10, every: float = 0.05):
+    """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}")
+        time.sleep(every)
+    return value
+
+
+def signons_decided() -> bool:
+    """Every sign-on taken so far has been decided (the background thread or worker is done)."""
+    db.session.expire_all()
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(SignonIntake.id)).where(SignonIntake.processed_at.is_(None))
+        )
+        == 0
+    )
 
 
 def events(action=None) -> list[ModerationEvent]:

@@ -272,8 +272,8 @@ class Browserless:
                 return error.code, error.read().decode()
 
     def sign(self, slug: str, **fields) -> int:
-        """GET the form for its token, then POST it; returns the POST's status."""
-        status, page = self.request(f"/statements/{slug}")
+        """GET the form page for its token, then POST it; returns the POST's status."""
+        status, page = self.request(f"/statements/{slug}/sign")
         assert status == 200, status
         data = {
             "contact_name": "Load Tester",

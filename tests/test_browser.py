@@ -102,6 +102,18 @@ def fill_signon(page: Page, **fields) -> None:
     page.get_by_role("button", name="Endorse this statement").click()
 
 
+def follow_the_jump_link(page: Page) -> None:
+    """The "Sign this statement" link near the top, on the first screen even on a phone."""
+    link = page.get_by_role("link", name="Sign this statement").first
+    box = link.bounding_box()
+    assert box and box["y"] + box["height"] <= page.viewport_size["height"], (
+        f"the link is below the fold: {box}"
+    )
+    link.click()
+    expect(page).to_have_url(re.compile(r"/sign$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Endorse this statement")
+
+
 def submit_empty(page: Page) -> None:
     page.get_by_role("button", name="Endorse this statement").click()
     expect(page.locator("#error-summary")).to_be_visible()
@@ -175,6 +187,7 @@ def endorse_and_publish(new_page, inbox, live_server, path: str, fields: dict, v
     page = new_page(viewport)
     page.goto(path)
     assert_fits(page, "the statement page")
+    follow_the_jump_link(page)
     submit_empty(page)
     assert_fits(page, "the form with validation errors")
     fill_signon(page, **fields)
@@ -235,7 +248,7 @@ def test_closed_statement_shows_no_form(new_page, make_statement):
     expect(page.get_by_role("heading", level=1)).to_have_text("A closed statement")
     expect(page.locator('form[action$="/sign"]')).to_have_count(0)
     expect(page.get_by_role("heading", name="Sign-on is closed")).to_be_visible()
-    expect(page.get_by_role("button", name="Endorse this statement")).to_have_count(0)
+    expect(page.get_by_role("link", name="Sign this statement")).to_have_count(0)
 
 
 def platform_fonts(page: Page, selector: str) -> dict[str, int]:
@@ -421,6 +434,8 @@ def test_pages_pass_axe_and_errors_are_tied_to_their_fields(
     page.goto(f"/statements/{slug}")
     problems = axe_problems(page, "statement page", artifacts)
 
+    follow_the_jump_link(page)
+    problems += axe_problems(page, "sign-on form", artifacts)
     submit_empty(page)
     problems += axe_problems(page, "form with errors", artifacts)
     summary = page.locator("#error-summary")

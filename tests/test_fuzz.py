@@ -84,7 +84,7 @@ def test_signon_form(
         "email": email.replace("@", f"+{n}@", 1) if "@" in email else email,
         "phone": phone,
         "message": message,
-        "csrf_token": csrf_from(client.get("/statements/s")),
+        "csrf_token": csrf_from(client.get("/statements/s/sign")),
     }
     if authorised:
         data["authorised"] = "y"

@@ -149,7 +149,9 @@ def khmer_client(client):
 
 def test_statement_page_in_khmer(khmer_client, shared_statement):
     html = khmer_client.get("/").get_data(as_text=True)
-    assert_khmer_page(html, "Endorse this statement", "Your organisation", "Name in Khmer script", "Language")
+    assert_khmer_page(html, "Endorse this statement", "Sign this statement", "Language")
+    form = khmer_client.get(f"/statements/{shared_statement.slug}/sign").get_data(as_text=True)
+    assert_khmer_page(form, "Endorse this statement", "Your organisation", "Name in Khmer script", "Language")
     assert km("Endorsed by <strong>%(count)s</strong> organisation", count=43) in html
     assert "27 មិថុនា 2024" in html  # the date in the reader's language
     assert len(list_items(html)) == 43
@@ -320,7 +322,7 @@ def test_a_lang_link_switches_and_is_remembered(client, make_statement):
 def test_switcher_on_a_post_result_points_to_a_page_that_exists(khmer_client, make_statement):
     make_statement(slug="s")
     html = sign(khmer_client, organisation="").get_data(as_text=True)  # the form again, at /statements/s/sign
-    assert 'href="/language/en?next=/statements/s"' in html
+    assert 'href="/language/en?next=/statements/s/sign"' in html
 
 
 def test_each_language_has_its_own_cached_page_and_validator(client, make_statement, make_endorsement):

@@ -128,7 +128,7 @@ def test_anonymous_gets_are_redirected_to_login(client, url):
 def test_anonymous_posts_change_nothing(client, make_statement, make_endorsement, url):
     endorsement = make_endorsement(make_statement(slug="s"))
     assert endorsement.id == 1
-    token = csrf_from(client.get("/statements/s"))
+    token = csrf_from(client.get("/statements/s/sign"))
     response = client.post(url, data={"csrf_token": token, "organisation": "Changed"})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     db.session.expire_all()

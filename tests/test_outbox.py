@@ -9,7 +9,7 @@ from flask import current_app
 from domain.outbox import CLAIM_BATCH, background_sender, claim, deliver_due, select_due
 from extensions import db
 from models import Endorsement, OutboxMail, now_utc
-from tests.helpers import VALID, csrf_from
+from tests.helpers import VALID, csrf_from, signons_decided, wait_until
 from tests.smtp import SmtpServer, free_port
 
 SMTP_PORT = free_port()
@@ -29,7 +29,7 @@ def app_config():
 def test_smtp_down_then_outbox_send_delivers_each_mail_once(app, client, runner, make_statement):
     make_statement(slug="s")
     try:
-        token = csrf_from(client.get("/statements/s"))
+        token = csrf_from(client.get("/statements/s/sign"))
         for n in range(20):
             data = {
                 **VALID,
@@ -38,6 +38,7 @@ def test_smtp_down_then_outbox_send_delivers_each_mail_once(app, client, runner,
                 "csrf_token": token,
             }
             assert client.post("/statements/s/sign", data=data).status_code == 303
+        wait_until(signons_decided)
         assert db.session.scalar(sa.select(sa.func.count(Endorsement.id))) == 20
         background_sender(app).stop()  # let the thread finish its failed attempts first
         db.session.expire_all()
@@ -61,7 +62,7 @@ def test_console_delivery_without_mail_server(app, client, make_statement, moder
     app.config["MAIL_SERVER"] = ""
     app.config["OUTBOX_DELIVERY"] = "inline"
     make_statement(slug="s")
-    token = csrf_from(client.get("/statements/s"))
+    token = csrf_from(client.get("/statements/s/sign"))
     with caplog.at_level("INFO", logger="jointly.outbox"):
         assert client.post("/statements/s/sign", data={**VALID, "csrf_token": token}).status_code == 303
     printed = caplog.text

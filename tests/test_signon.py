@@ -88,7 +88,7 @@ def test_post_without_csrf_token_is_refused_with_a_clear_page(client, statement)
 
 
 def test_signon_to_unknown_statement_is_404(client, statement):
-    token = csrf_from(client.get("/statements/s"))
+    token = csrf_from(client.get("/statements/s/sign"))
     response = client.post("/statements/nope/sign", data={**VALID, "csrf_token": token})
     assert response.status_code == 404
     assert stored() == []
@@ -105,7 +105,7 @@ def test_closed_statement_shows_notice_and_refuses_posts(client, make_statement,
     page = client.get("/statements/c").get_data(as_text=True)
     assert "Sign-on is closed" in page
     assert 'action="/statements/c/sign"' not in page
-    token = csrf_from(client.get("/statements/open-one"))
+    token = csrf_from(client.get("/statements/open-one/sign"))
     response = client.post("/statements/c/sign", data={**VALID, "csrf_token": token})
     assert response.status_code == 409
     assert "Sign-on is closed" in response.get_data(as_text=True)
@@ -118,7 +118,7 @@ def test_future_deadline_still_accepts(client, make_statement):
 
 
 def test_oversized_body_is_413_and_stores_nothing(client, statement):
-    token = csrf_from(client.get("/statements/s"))
+    token = csrf_from(client.get("/statements/s/sign"))
     response = client.post(
         "/statements/s/sign", data={**VALID, "message": "x" * (2 * 1024 * 1024), "csrf_token": token}
     )

@@ -2,12 +2,14 @@
 
 import time
 
-from flask import render_template
+from flask import g, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from extensions import limiter
@@ -54,9 +56,44 @@ def retry_message() -> str:
     )
 
 
+# Set when the request's transaction committed: an error after that must not say "nothing was saved".
+_COMMITTED = "jointly_committed"
+
+
+def _note_commit(_session) -> None:
+    if has_request_context():
+        setattr(g, _COMMITTED, True)
+
+
+def failure_after_post() -> str:
+    """What a 500 after a POST says: whether what was sent is stored, so nobody guesses."""
+    saved = g.get(_COMMITTED, False)
+    if request.endpoint == "public.sign" and saved:
+        return _(
+            "An error on our side interrupted the answer, but your endorsement was recorded: please do not "
+            "send it again. If we asked you to confirm your email address, the email is on its way."
+        )
+    if request.endpoint == "public.sign":
+        return _(
+            "An error on our side stopped this request: your endorsement was not recorded. "
+            "Please send the form again."
+        )
+    if saved:
+        return _(
+            "An error on our side interrupted the answer, but your change was saved. "
+            "Please reload the page to see it."
+        )
+    return _("An error on our side stopped this request: nothing was saved. You can safely send it again.")
+
+
 def register(app) -> None:
+    if not event.contains(Session, "after_commit", _note_commit):
+        event.listen(Session, "after_commit", _note_commit)
+
     @app.errorhandler(RateLimitExceeded)
     def too_many_attempts(error):
+        if error.response is not None:  # the limit made its own answer (the sign-on form, kept)
+            return error.response
         return render_error(429, retry_message())
 
     @app.errorhandler(CSRFError)
@@ -79,4 +116,4 @@ def register(app) -> None:
     # not propagate: under TESTING and DEBUG the exception reaches the test or the debugger.
     @app.errorhandler(InternalServerError)
     def internal_error(error):
-        return render_error(500)
+        return render_error(500, failure_after_post() if request.method == "POST" else None)

@@ -68,6 +68,7 @@ def queue():
         duplicates=possible_duplicates(page.items),
         counts=_queue_counts(show),
         unconfirmed_total=db.session.scalar(Endorsement.count_by_status(EndorsementStatus.UNCONFIRMED)),
+        suspected_total=db.session.scalar(Endorsement.count_by_status(EndorsementStatus.SUSPECTED)),
         failed_mails=db.session.scalar(OutboxMail.count_failed()),
         statement_id=statement_id,
         q=request.args.get("q", ""),

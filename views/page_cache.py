@@ -4,19 +4,18 @@ The endorser list and the statement body are rendered once per version and langu
 kept per process; the version lives in the database (`Statement.list_version`, bumped by
 every change to the list or its language versions, and `updated_at`), so every worker on
 every machine sees a change on its next request. Readers who already have the page get a
-304. Anonymous readers get the whole page from bytes rendered once (`SharedPage`), plain
-or gzip, with only their own form fields (CSRF token, display time) put in per request.
+304. Anonymous readers get the whole page from bytes rendered and compressed once
+(`SharedPage`), plain or gzip.
 """
 
+import gzip
 import hashlib
 import os
 import threading
-import zlib
 from collections import OrderedDict
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, request
 from flask_babel import get_locale
-from flask_login import current_user
 from markupsafe import Markup
 
 from domain.statements import StatementText
@@ -91,48 +90,28 @@ def templates_version() -> str:
     return _cache().get(("templates",), None, build)
 
 
-def page_etag(statement: StatementStamp, accepts_signons: bool) -> str:
+def page_etag(statement: StatementStamp, accepts_signons: bool, reader: str = "") -> str:
     """Everything the page shows: list and text versions (a new language version bumps the
-    list's), the reader's language, CSRF token and login."""
+    list's), the reader's language, whether it takes sign-ons, the templates; and for a page
+    made for one reader (a moderator's), who it was made for."""
     parts = (
         statement.id,
         statement.list_version,
         statement.updated_at.isoformat(),
         str(get_locale()),
         accepts_signons,
-        session.get("csrf_token", ""),
-        current_user.get_id() or "",
+        reader,
         templates_version(),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-# Where a reader's own form fields go in a shared page; NUL never occurs in a page we render.
-READER_FIELDS_SLOT = "\x00reader-fields\x00"
-
-
 class SharedPage:
-    """One rendered page as bytes, plain and gzip-compressed, with a gap for `READER_FIELDS_SLOT`.
-
-    The part before the gap is compressed once, up to a sync flush; each response copies the
-    compressor's state and compresses only the short rest, so a reader gets a gzip page for
-    the cost of a few hundred bytes of compression instead of the whole list.
-    """
+    """One rendered page as bytes, plain and gzip-compressed once for every reader."""
 
     def __init__(self, html: str):
-        head, _, tail = html.partition(READER_FIELDS_SLOT)  # a closed statement's page has no form
-        self.head = head.encode()
-        self.tail = tail.encode()
-        self._compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: gzip framing
-        self.gzip_head = self._compressor.compress(self.head) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
-
-    def plain(self, reader_fields: str) -> bytes:
-        return b"".join((self.head, reader_fields.encode(), self.tail))
-
-    def gzipped(self, reader_fields: str) -> bytes:
-        compressor = self._compressor.copy()
-        rest = compressor.compress(reader_fields.encode() + self.tail) + compressor.flush()
-        return self.gzip_head + rest
+        self.plain = html.encode()
+        self.gzipped = gzip.compress(self.plain, compresslevel=9, mtime=0)
 
 
 def shared_page(statement: StatementStamp, accepts_signons: bool, render) -> SharedPage:

@@ -1,4 +1,11 @@
-"""The public site: statements, their lists, the sign-on form, and the endorser's own links."""
+"""The public site: statements, their lists, the sign-on form, and the endorser's own links.
+
+A sign-on POST checks the form, notes why it may be abuse (`domain.spam`), keeps it as sent
+(`domain.intake.receive_signon`), commits and answers: the same work and the same answer
+whatever it turns out to be; `domain.intake.process_signons` decides it right after.
+"""
+
+import logging
 
 from flask import (
     Blueprint,
@@ -9,13 +16,17 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
+from limits import parse_many
 
 from domain import RuleError
-from domain.endorsements import SignonClosed, confirm, request_correction, submit, withdraw
-from domain.spam import suspicion
+from domain.endorsements import confirm, request_correction, withdraw
+from domain.intake import receive_signon, submission_hash
+from domain.spam import form_nonce, new_form_timer, suspicion, timer_worth_keeping
+from domain.statements import text_in
 from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db, ip_hash, limiter
 from forms import EmptyForm
@@ -24,10 +35,11 @@ from i18n import current_language, remember_language
 from models import Endorsement, Statement, StatementStamp, StatementStatus
 from templating import status_label
 from views.auth import safe_next
-from views.errors import render_error
+from views.errors import minutes_until_retry, render_error
 from views.statement_page import render_statement, serve_statement_page
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger("jointly.signon")
 
 
 @bp.get("/language/<code>")
@@ -67,42 +79,97 @@ def statement(slug: str):
 
 
 def _signon_limit_key() -> str:
-    """Per client address and per statement."""
+    """Per client address (hashed) and per statement."""
     return f"sign:{ip_hash(request.remote_addr)}:{request.view_args.get('slug')}"
 
 
+def _over_review_limit(slug: str) -> bool:
+    """More sign-ons from this address than SIGNON_REVIEW_LIMIT: each is still taken and answered
+    like any other, but kept for a moderator to review (offices and mobile carriers put many
+    people behind one address). Counted in the limiter's store; if it is down, nobody is over."""
+    if not limiter.enabled:
+        return False
+    key = f"sign-review:{ip_hash(request.remote_addr)}:{slug}"
+    try:
+        hits = [
+            limiter.limiter.hit(item, key) for item in parse_many(current_app.config["SIGNON_REVIEW_LIMIT"])
+        ]
+    except Exception:  # the store being down must not refuse a sign-on
+        log.warning("the rate-limit store did not answer; sign-on counted as not over the review limit")
+        return False
+    return not all(hits)
+
+
+def _render_form(statement: Statement, form: SignOnForm, status: int = 200, flood_minutes: int | None = None):
+    """The sign-on form, with what the reader typed and their first form timer kept."""
+    if not timer_worth_keeping(form.shown_at.data):
+        form.shown_at.data = new_form_timer()
+    page = render_template(
+        "public/sign.html",
+        statement=statement,
+        text=text_in(statement, current_language()),
+        form=form,
+        accepts_signons=statement.accepts_signons(),
+        flood_minutes=flood_minutes,
+    )
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _flood_answer(_request_limit):
+    """Above the hard SIGNON_RATE_LIMIT: 429, the form again with what was typed, and when to retry."""
+    statement = get_public_statement_or_404(request.view_args["slug"])
+    return _render_form(statement, SignOnForm(), status=429, flood_minutes=minutes_until_retry())
+
+
+@bp.get("/statements/<slug>/sign")
+def signon_form(slug: str):
+    return _render_form(get_public_statement_or_404(slug), SignOnForm())
+
+
 @bp.post("/statements/<slug>/sign")
-@limiter.limit(lambda: current_app.config["SIGNON_RATE_LIMIT"], key_func=_signon_limit_key)
+@limiter.limit(
+    lambda: current_app.config["SIGNON_RATE_LIMIT"], key_func=_signon_limit_key, on_breach=_flood_answer
+)
 def sign(slug: str):
     statement = get_public_statement_or_404(slug)
     form = SignOnForm()
     if not statement.accepts_signons():
-        return render_statement(statement, form, status=409)
+        return _render_form(statement, form, status=409)
     if not form.validate_on_submit():
-        return render_statement(statement, form, status=422)
+        return _render_form(statement, form, status=422)
+    data = {**form.data, "language": current_language()}
     reason = suspicion(
         honeypot=form.homepage.data,
         timer=form.shown_at.data,
+        submission_hash=submission_hash(form.organisation.data, form.location.data, form.email.data),
         email=form.email.data,
         address=request.remote_addr,
+        over_review_limit=_over_review_limit(slug),
     )
-    try:
-        submit(
-            statement,
-            {**form.data, "language": current_language()},
-            suspicion=reason,
-            ip_hash=ip_hash(request.remote_addr),
-        )
-    except SignonClosed:
-        return render_statement(statement, form, status=409)
+    receive_signon(
+        statement,
+        data,
+        suspicion=reason,
+        ip_hash=ip_hash(request.remote_addr),
+        form_nonce=form_nonce(form.shown_at.data),
+    )
     db.session.commit()
-    # The same answer whatever happened: a script learns nothing, nor does anyone probing who signed.
+    # Only what this reader typed and whether it waits for review: nothing about who else signed.
+    session["signed_on"] = {"slug": slug, "email": form.email.data, "review": reason is not None}
     return redirect(url_for("public.thanks", slug=slug), code=303)
 
 
 @bp.get("/statements/<slug>/thanks")
 def thanks(slug: str):
-    return render_template("public/thanks.html", statement=get_public_statement_or_404(slug))
+    statement = get_public_statement_or_404(slug)
+    signed_on = session.pop("signed_on", None)
+    if not signed_on or signed_on.get("slug") != slug:
+        signed_on = None
+    response = make_response(render_template("public/thanks.html", statement=statement, signed_on=signed_on))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def endorsement_from_token(token: str, purpose: str) -> Endorsement:
