@@ -22,6 +22,7 @@ from bench.config import (
     log,
     run_command,
 )
+from bench.paired import repeat_vs_new_goal, repeat_vs_new_signon
 from bench.scenarios import (
     Result,
     Scenario,
@@ -78,6 +79,7 @@ SERVER_RUNS = (
             Scenario("conditional_get", conditional_get, goal=conditional_get_goal),
             Scenario("moderation_queue", moderation_queue, goal=moderation_queue_goal),
             Scenario("signons_sqlite", signons, goal=signons_goal, verify=verify_signons),
+            Scenario("repeat_vs_new_signon", repeat_vs_new_signon, goal=repeat_vs_new_goal),
             Scenario("baseline_again", baseline_again, baseline=True),
         ),
         with_queue=True,
@@ -85,7 +87,10 @@ SERVER_RUNS = (
     ServerRun(
         "PostgreSQL",
         postgres_database,
-        (Scenario("signons_postgres", signons, verify=verify_signons),),
+        (
+            Scenario("signons_postgres", signons, verify=verify_signons),
+            Scenario("repeat_vs_new_signon_pg", repeat_vs_new_signon, goal=repeat_vs_new_goal),
+        ),
         optional=True,  # the SQLite figures still stand without it
     ),
 )

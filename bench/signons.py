@@ -12,7 +12,7 @@ from bench.wrk import run_wrk
 
 
 def signons(target: Target) -> Result:
-    """Complete sign-ons: GET the page, POST the form with its CSRF token, expect 303."""
+    """Complete sign-ons: GET the form page, POST the form with its CSRF token, expect 303."""
     run = run_wrk(
         target.server,
         "/statements/bench",
@@ -20,13 +20,13 @@ def signons(target: Target) -> Result:
         script="signon.lua",
         threads=target.options.connections,  # one connection per thread: see signon.lua
         env={
-            "BENCH_PAGE": "/statements/bench",
+            "BENCH_PAGE": "/statements/bench/sign",
             "BENCH_SIGN": "/statements/bench/sign",
             "BENCH_USER_AGENT": USER_AGENT,
         },
     )
     counts = run.tables.get("counts", Counter())
-    label = f"sign-ons (GET page + POST form) on {target.kind}"
+    label = f"sign-ons (GET form page + POST form) on {target.kind}"
     result = Result(label, run, counts["ok"] / run.seconds, "sign-ons/s")
     result.checks.update(counts)
     result.notes.append(status_note(run))
@@ -59,7 +59,8 @@ def verify_signons(target: Target, result: Result) -> None:
 
 
 def stored_signons(database_url: str, statement_id: int) -> tuple[Counter, int]:
-    """Web sign-ons per organisation name, and how many of them the app flagged as suspected spam."""
+    """Web sign-ons per organisation name (decided, or kept as sent and still to be decided), and how
+    many of them the app flagged as suspected spam."""
     engine = sa.create_engine(database_url)
     try:
         table = sa.Table("endorsements", sa.MetaData(), autoload_with=engine)
@@ -68,14 +69,29 @@ def stored_signons(database_url: str, statement_id: int) -> tuple[Counter, int]:
             per_name = connection.execute(
                 sa.select(table.c.organisation, sa.func.count()).where(web).group_by(table.c.organisation)
             ).all()
+            per_name += [(name, 1) for name in _undecided(engine, connection, statement_id)]
             suspected = 0
             if "suspicion" in table.c:
                 suspected = connection.scalar(
                     sa.select(sa.func.count()).where(web, table.c.suspicion.is_not(None))
                 )
-        return Counter(dict(per_name)), suspected
+        stored = Counter()
+        for name, count in per_name:
+            stored[name] += count
+        return stored, suspected
     finally:
         engine.dispose()
+
+
+def _undecided(engine, connection, statement_id: int) -> list[str]:
+    """Sign-ons answered and kept as sent, which the server had not decided yet when it stopped."""
+    if not sa.inspect(engine).has_table("signon_intake"):
+        return []
+    intake = sa.Table("signon_intake", sa.MetaData(), autoload_with=engine)
+    waiting = sa.select(intake.c.payload).where(
+        intake.c.statement_id == statement_id, intake.c.processed_at.is_(None)
+    )
+    return [payload["organisation"] for payload in connection.scalars(waiting)]
 
 
 def signon_failures(result: Result) -> int:
