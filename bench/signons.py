@@ -7,6 +7,7 @@ from collections import Counter
 import sqlalchemy as sa
 
 from bench.config import USER_AGENT
+from bench.paired import TIMING_PREFIX
 from bench.scenarios import Goal, Result, Target, ratio_text, status_note
 from bench.wrk import run_wrk
 
@@ -64,7 +65,12 @@ def stored_signons(database_url: str, statement_id: int) -> tuple[Counter, int]:
     engine = sa.create_engine(database_url)
     try:
         table = sa.Table("endorsements", sa.MetaData(), autoload_with=engine)
-        web = sa.and_(table.c.statement_id == statement_id, table.c.source == "web")
+        # The paired timing scenario signs the same statement one at a time: not part of this load.
+        web = sa.and_(
+            table.c.statement_id == statement_id,
+            table.c.source == "web",
+            sa.not_(table.c.organisation.startswith(TIMING_PREFIX)),
+        )
         with engine.connect() as connection:
             per_name = connection.execute(
                 sa.select(table.c.organisation, sa.func.count()).where(web).group_by(table.c.organisation)
@@ -91,7 +97,8 @@ def _undecided(engine, connection, statement_id: int) -> list[str]:
     waiting = sa.select(intake.c.payload).where(
         intake.c.statement_id == statement_id, intake.c.processed_at.is_(None)
     )
-    return [payload["organisation"] for payload in connection.scalars(waiting)]
+    names = [payload["organisation"] for payload in connection.scalars(waiting)]
+    return [name for name in names if not name.startswith(TIMING_PREFIX)]
 
 
 def signon_failures(result: Result) -> int:
