@@ -1,4 +1,5 @@
-"""Where an endorsement's life is decided: submit, confirm, approve, reject, edit, withdraw.
+"""Where an endorsement's life is decided: submit, confirm, approve, reject, edit, withdraw
+(corrections the endorser asks for: `domain.corrections`).
 
 Every status change goes through the model's transition table (`Endorsement.move`), and
 each operation queues the mail it causes (`domain.notifications`) in the caller's
@@ -22,7 +23,6 @@ from domain.notifications import (
     notify_endorser_that_endorsement_is_rejected,
     notify_endorser_that_endorsement_is_withdrawn,
     notify_endorser_to_confirm,
-    notify_moderators_of_correction,
     notify_moderators_of_new_endorsement,
     notify_moderators_of_withdrawal,
 )
@@ -66,7 +66,8 @@ class SignOn:
     mail_queued: bool
 
 
-def _require(endorsement: Endorsement, event: str) -> None:
+def require(endorsement: Endorsement, event: str) -> None:
+    """Refuse, in words for the person who asked, an event the transition table does not allow."""
     if not endorsement.can(event):
         raise RuleError(str(REFUSALS[event]) % {"status": status_name(endorsement.status)})
 
@@ -153,26 +154,9 @@ def confirm(endorsement: Endorsement) -> bool:
     return True
 
 
-def request_correction(endorsement: Endorsement, changes: dict, note: str | None = None) -> None:
-    """The endorser asks for a new display name (either script); it goes back to the queue for review."""
-    _require(endorsement, "request_correction")
-    before = {**endorsement.public_fields(), "status": endorsement.status}
-    if endorsement.is_public:
-        endorsement.statement.bump_list_version()
-    for name in Endorsement.PUBLIC_FIELDS:
-        setattr(endorsement, name, changes.get(name) or None)
-    endorsement.organisation = endorsement.organisation or before["organisation"]
-    endorsement.refresh_key()
-    endorsement.confirmed_at = endorsement.confirmed_at or now_utc()
-    _move(endorsement, "request_correction")
-    after = {**endorsement.public_fields(), "status": endorsement.status}
-    record("correction_requested", endorsement=endorsement, before=before, after=after, note=note)
-    notify_moderators_of_correction(endorsement)
-
-
 def approve(endorsement: Endorsement, moderator) -> None:
     """Publish an endorsement at the end of the list and tell its contact."""
-    _require(endorsement, "approve")
+    require(endorsement, "approve")
     duplicate = find_approved_duplicate(endorsement)
     if duplicate:
         raise DuplicateEndorsement(
@@ -195,7 +179,7 @@ def approve(endorsement: Endorsement, moderator) -> None:
 
 def reject(endorsement: Endorsement, moderator, reason: str | None = None, *, tell_endorser: bool = False):
     """Keep an endorsement off the list (an approved one is taken off); its contact is told if asked."""
-    _require(endorsement, "reject")
+    require(endorsement, "reject")
     if endorsement.is_public:
         endorsement.statement.bump_list_version()
     before = _move(endorsement, "reject")
@@ -228,7 +212,7 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
 def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) -> None:
     """The endorser takes their name back: it leaves the public list at once, and they and the
     moderators who asked are told."""
-    _require(endorsement, "withdraw")
+    require(endorsement, "withdraw")
     if endorsement.is_public:
         endorsement.statement.bump_list_version()
     before = _move(endorsement, "withdraw")

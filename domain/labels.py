@@ -62,6 +62,8 @@ SOURCE = {
 EVENT = {
     "confirm": _l("email confirmed"),
     "correction_requested": _l("correction asked by the endorser"),
+    "correction_accepted": _l("correction accepted"),
+    "correction_declined": _l("correction declined"),
     "approve": _l("approved"),
     "reject": _l("rejected"),
     "edit": _l("display name edited"),
@@ -78,6 +80,8 @@ MAIL_KIND = {
     "moderator_new_endorsement": _l("new endorsement for moderators"),
     "moderator_withdrawal": _l("withdrawal, for moderators"),
     "moderator_correction": _l("correction, for moderators"),
+    "correction_accepted": _l("correction accepted"),
+    "correction_declined": _l("correction declined"),
 }
 # Why domain.spam set a sign-on aside; the timer's reason (spam.TOO_FAST) carries a number.
 SUSPICION = {

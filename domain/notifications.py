@@ -101,3 +101,12 @@ def notify_moderators_of_withdrawal(endorsement: Endorsement):
 
 def notify_moderators_of_correction(endorsement: Endorsement):
     return _to_moderators("moderator_correction", endorsement)
+
+
+def notify_endorser_that_correction_is_accepted(endorsement: Endorsement):
+    public_url = endorser_url(endorsement, "public.statement", slug=endorsement.statement.slug)
+    return _to_endorser("correction_accepted", endorsement, public_url=public_url)
+
+
+def notify_endorser_that_correction_is_declined(endorsement: Endorsement, correction):
+    return _to_endorser("correction_declined", endorsement, correction=correction)

@@ -120,3 +120,14 @@ class EditDisplayForm(PublicNameForm):
 class NotificationSettingsForm(FlaskForm):
     notify_new_endorsements = BooleanField(_l("Email me about each newly confirmed endorsement"))
     submit = SubmitField(_l("Save"))
+
+
+class DeclineCorrectionForm(FlaskForm):
+    """Keep the name as it is; the endorser is told, with the reason if one is given."""
+
+    reason = TextAreaField(
+        _l("Reason (optional, sent to the endorser)"),
+        filters=[strip],
+        validators=[Optional(), at_most(1000), NoControlCharacters(allow_newlines=True)],
+    )
+    submit = SubmitField(_l("Decline the correction"))

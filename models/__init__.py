@@ -4,6 +4,7 @@ from extensions import db
 from models.audit import ModerationEvent
 from models.base import now_utc
 from models.blocklist import BlockedEmailDomain, BlockedNetwork
+from models.correction import CorrectionOutcome, NameCorrection
 from models.endorsement import (
     DECIDABLE_STATUSES,
     PUBLIC_STATUSES,
@@ -30,6 +31,8 @@ __all__ = [
     "db",
     "BlockedEmailDomain",
     "BlockedNetwork",
+    "CorrectionOutcome",
+    "NameCorrection",
     "DECIDABLE_STATUSES",
     "now_utc",
     "Endorsement",

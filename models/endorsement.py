@@ -47,7 +47,8 @@ TRANSITIONS: dict[str, dict[EndorsementStatus, EndorsementStatus]] = {
         _S.APPROVED: _S.REJECTED,
     },
     "withdraw": {_S.UNCONFIRMED: _S.WITHDRAWN, _S.PENDING: _S.WITHDRAWN, _S.APPROVED: _S.WITHDRAWN},
-    "request_correction": {_S.UNCONFIRMED: _S.PENDING, _S.PENDING: _S.PENDING, _S.APPROVED: _S.PENDING},
+    # The link that asks proves the address: an unconfirmed endorsement is confirmed by it.
+    "request_correction": {_S.UNCONFIRMED: _S.PENDING, _S.PENDING: _S.PENDING, _S.APPROVED: _S.APPROVED},
 }
 
 
@@ -147,6 +148,7 @@ class Endorsement(db.Model):
         order_by="ModerationEvent.id",
     )
     notes = relationship("ModeratorNote", back_populates="endorsement", order_by="ModeratorNote.id")
+    corrections = relationship("NameCorrection", back_populates="endorsement", order_by="NameCorrection.id")
 
     # What the public list shows: the endorser may ask to correct these, a moderator edits them.
     PUBLIC_FIELDS = ("organisation", "organisation_km", "acronym", "location")
@@ -182,6 +184,11 @@ class Endorsement(db.Model):
             raise TransitionRefused(event, before)
         self.status = TRANSITIONS[event][before]
         return before
+
+    @property
+    def waiting_correction(self):
+        """The endorser's correction that no moderator has decided yet, if any."""
+        return next((c for c in reversed(self.corrections) if c.is_waiting), None)
 
     @property
     def display_name(self) -> str:

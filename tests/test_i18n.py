@@ -444,7 +444,9 @@ def test_endorser_corrects_the_name_in_khmer_script(client, make_statement, make
     assert correct(organisation_km=f" {PREY_LANG_KM} ", note="the full name").status_code == 303
     db.session.expire_all()
     corrected = db.session.get(Endorsement, endorsement.id)
-    assert (corrected.organisation_km, corrected.status) == (PREY_LANG_KM, "pending")
+    # A proposal: the list keeps the name until a moderator accepts it.
+    assert (corrected.organisation_km, corrected.status) == ("សហគមន៍ព្រៃ", "approved")
+    assert corrected.waiting_correction.proposed["organisation_km"] == PREY_LANG_KM
     (event,) = events("correction_requested")
     assert event.before["organisation_km"] == "សហគមន៍ព្រៃ" and event.after["organisation_km"] == PREY_LANG_KM
     assert event.note == "the full name"

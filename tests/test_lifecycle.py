@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from domain import RuleError
-from domain.endorsements import approve, confirm, reject, request_correction, withdraw
+from domain.corrections import request_correction
+from domain.endorsements import approve, confirm, reject, withdraw
 from extensions import db
 from models import Endorsement, EndorsementStatus, TransitionRefused
 from models.endorsement import TRANSITIONS

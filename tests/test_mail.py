@@ -184,28 +184,6 @@ def test_withdrawal_through_the_link(client, statement, smtp, make_endorsement, 
     assert "withdrawn" in smtp.inbox.to("watcher@example.org")[0]["Subject"]
 
 
-def test_correction_goes_back_to_the_queue(client, statement, smtp, make_endorsement):
-    endorsement = make_endorsement(statement, status="approved", organisation="Typo Org")
-    path = f"/manage/{make_token(endorsement.id, 'manage')}"
-    response = client.post(
-        f"{path}/correct",
-        data={
-            "csrf_token": csrf_from(client.get(path)),
-            "organisation": "Tidy Org",
-            "acronym": "TO",
-            "note": "typo",
-        },
-    )
-    assert response.status_code == 303
-    endorsement = only_endorsement()
-    assert (endorsement.organisation, endorsement.acronym, endorsement.status) == (
-        "Tidy Org",
-        "TO",
-        "pending",
-    )
-    assert list_items(client.get("/statements/s").get_data(as_text=True)) == []
-
-
 def test_signing_again_mails_the_contact_and_reveals_nothing(client, statement, smtp):
     first = sign(client)
     first_thanks = client.get(first.headers["Location"]).get_data(as_text=True)

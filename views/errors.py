@@ -14,6 +14,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from extensions import limiter
 
+EXPIRED_FORM = _l(
+    "This form has expired or did not come from this site. Please reload the page and send it again."
+)
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
     403: (_l("Not allowed"), _l("You do not have permission to do this.")),
@@ -98,13 +101,7 @@ def register(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(
-            400,
-            _(
-                "This form has expired or did not come from this site. "
-                "Please reload the page and send it again."
-            ),
-        )
+        return render_error(400, str(EXPIRED_FORM))
 
     @app.errorhandler(HTTPException)
     def http_error(error):

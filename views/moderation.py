@@ -24,14 +24,24 @@ from extensions import db
 from forms import EmptyForm
 from forms.moderation import (
     BulkForm,
+    DeclineCorrectionForm,
     EditDisplayForm,
     NoteForm,
     NotificationSettingsForm,
     ReceivedEndorsementForm,
     RejectForm,
 )
-from models import QUEUE_STATUSES, Endorsement, EndorsementStatus, OutboxMail, RejectionReason, Statement
+from models import (
+    QUEUE_STATUSES,
+    Endorsement,
+    EndorsementStatus,
+    NameCorrection,
+    OutboxMail,
+    RejectionReason,
+    Statement,
+)
 from views.auth import safe_next
+from views.errors import EXPIRED_FORM
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -69,6 +79,7 @@ def queue():
         counts=_queue_counts(show),
         unconfirmed_total=db.session.scalar(Endorsement.count_by_status(EndorsementStatus.UNCONFIRMED)),
         suspected_total=db.session.scalar(Endorsement.count_by_status(EndorsementStatus.SUSPECTED)),
+        corrections_total=db.session.scalar(NameCorrection.count_waiting()),
         failed_mails=db.session.scalar(OutboxMail.count_failed()),
         statement_id=statement_id,
         q=request.args.get("q", ""),
@@ -143,6 +154,7 @@ def _render_detail(endorsement, edit_form, status=200):
         action_form=EmptyForm(),
         reject_form=RejectForm(reasons=_reasons()),
         note_form=NoteForm(),
+        decline_form=DeclineCorrectionForm(),
         next_pending=next_pending,
         mails=mails.all(),
     )
@@ -172,9 +184,7 @@ def _decide(endorsement_id: int, decision, form, success):
 def _first_problem(form) -> str:
     """The first field error, named, so the moderator knows what to fix."""
     if form.csrf_token.errors:
-        return _(
-            "This form has expired or did not come from this site. Please reload the page and send it again."
-        )
+        return str(EXPIRED_FORM)
     for field in form:
         if field.errors:
             return f"{field.label.text}: {field.errors[0]}"

@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from limits import parse_many
 
 from domain import RuleError
-from domain.endorsements import confirm, request_correction, withdraw
+from domain.corrections import request_correction
+from domain.endorsements import confirm, withdraw
 from domain.intake import receive_signon, submission_hash
 from domain.spam import form_nonce, new_form_timer, suspicion, timer_worth_keeping
 from domain.statements import text_in
@@ -248,12 +249,18 @@ def correct_endorsement(token: str):
     form = CorrectionForm()
     if not form.validate_on_submit():
         return _render_manage(endorsement, form, status=422)
-    try:
-        request_correction(endorsement, form.data, note=form.note.data)
-    except RuleError:
+    if not endorsement.can("request_correction"):
         return _refuse_change(
             endorsement, _("This endorsement is %(status)s; it can no longer be changed."), token
         )
+    try:
+        request_correction(endorsement, form.data, note=form.note.data)
+    except RuleError as nothing_to_do:
+        flash(str(nothing_to_do), "error")
+        return redirect(url_for("public.manage", token=token), code=303)
     db.session.commit()
-    flash(_("Thank you. The corrected name goes back to the moderators for review."), "success")
+    flash(
+        _("Thank you. A moderator will review the correction; until then the list shows the name as it is."),
+        "success",
+    )
     return redirect(url_for("public.manage", token=token), code=303)
