@@ -8,11 +8,21 @@ from wtforms import (
     SubmitField,
     TelField,
     TextAreaField,
-    URLField,
 )
 from wtforms.validators import URL, DataRequired, Email, Optional, Regexp
 
-from forms.hygiene import KhmerScript, NoControlCharacters, at_most, name_hygiene, strip
+from forms.hygiene import (
+    KhmerScript,
+    NoControlCharacters,
+    NoLayoutControls,
+    WebPage,
+    as_web_address,
+    ascii_digits,
+    at_most,
+    name_hygiene,
+    strip,
+    with_limit,
+)
 
 
 class PublicNameForm(FlaskForm):
@@ -22,7 +32,7 @@ class PublicNameForm(FlaskForm):
         _l("Organisation name"),
         filters=[strip],
         validators=[DataRequired(_l("Please give the organisation's name.")), at_most(200), *name_hygiene()],
-        description=_l("As it should appear in the public list."),
+        description=with_limit(_l("As it should appear in the public list."), 200),
         render_kw={"autocomplete": "organization"},
     )
     # The name in Khmer script, beside the one in Latin script.
@@ -30,20 +40,20 @@ class PublicNameForm(FlaskForm):
         _l("Name in Khmer script"),
         filters=[strip],
         validators=[Optional(), at_most(200), *name_hygiene(), KhmerScript()],
-        description=_l("Optional. The list shows it beside the name above."),
+        description=with_limit(_l("Optional. The list shows it beside the name above."), 200),
         render_kw={"lang": "km"},
     )
     acronym = StringField(
         _l("Acronym"),
         filters=[strip],
         validators=[Optional(), at_most(40), *name_hygiene()],
-        description=_l("Optional, e.g. CCHR."),
+        description=with_limit(_l("Optional, e.g. CCHR."), 40),
     )
     location = StringField(
         _l("Location"),
         filters=[strip],
         validators=[Optional(), at_most(120), *name_hygiene()],
-        description=_l("Optional: province or city, e.g. Koh Kong."),
+        description=with_limit(_l("Optional: province or city, e.g. Koh Kong."), 120),
         render_kw={"autocomplete": "address-level1"},
     )
 
@@ -51,17 +61,21 @@ class PublicNameForm(FlaskForm):
 class SignOnForm(PublicNameForm):
     """An organisation endorses a statement; contact fields are for moderators only."""
 
-    website = URLField(
+    # A text input, not type=url: browsers refuse 'tsfn.org.kh' there, as people type it;
+    # the filter adds https://.
+    website = StringField(
         _l("Website"),
-        filters=[strip],
+        filters=[strip, as_web_address],
         validators=[
             Optional(),
             at_most(300),
-            URL(message=_l("Please give a full web address, starting with https://.")),
             NoControlCharacters(),
+            NoLayoutControls(),
+            WebPage(),
+            URL(message=_l("Please enter a web address, like example.org.kh.")),
         ],
-        description=_l("Optional."),
-        render_kw={"autocomplete": "url", "placeholder": "https://"},
+        description=_l("Optional, e.g. example.org.kh."),
+        render_kw={"autocomplete": "url", "inputmode": "url"},
     )
     anonymous = BooleanField(
         _l("Count us, but do not publish our name"),
@@ -71,7 +85,7 @@ class SignOnForm(PublicNameForm):
         _l("Contact person"),
         filters=[strip],
         validators=[DataRequired(_l("Please tell us who to contact.")), at_most(120), *name_hygiene()],
-        description=_l("Not published. Only moderators see it."),
+        description=with_limit(_l("Not published. Only moderators see it."), 120),
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -87,12 +101,17 @@ class SignOnForm(PublicNameForm):
     )
     phone = TelField(
         _l("Phone"),
-        filters=[strip],
+        # Khmer digits (០–៩) are welcome, stored as 0–9: what a moderator dials and searches.
+        filters=[strip, ascii_digits],
         validators=[
             Optional(),
             at_most(40),
-            # A leading + is normal here; exports neutralise formulas cell by cell.
-            Regexp(r"^[0-9+()./\s-]*$", message=_l("Please use digits, spaces and + ( ) - only.")),
+            # A leading + is normal here; exports neutralise formulas cell by cell. Spaces
+            # only: no tab or line separator.
+            Regexp(
+                r"^[0-9+()./ -]*$",
+                message=_l("Please write the number with digits (០–៩ or 0–9), spaces and + ( ) - only."),
+            ),
         ],
         description=_l("Optional. Not published."),
         render_kw={"autocomplete": "tel"},

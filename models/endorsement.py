@@ -1,8 +1,8 @@
-import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
+import icu
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,23 +61,36 @@ class TransitionRefused(ValueError):
         self.status = status
 
 
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# UTS #39's skeleton, by ICU (the Unicode Consortium's own implementation): one form for
+# every string that looks the same, Cyrillic 'С' and Latin 'C' alike. Safe to share: a
+# checker is only read once built.
+SPOOF_CHECKER = icu.SpoofChecker()
 
 
-def organisation_key(organisation: str, location: str | None = None) -> str:
-    """Fold case, width, punctuation and spacing so near-identical names compare equal.
+def fold_for_key(text: str | None) -> str:
+    """One text as its look-alikes all fold: NFKC, without the invisible format characters
+    (zero-width space and joiners, soft hyphen: Khmer keeps U+200B/U+200C in the stored name,
+    never in the key), case folded, through the confusables skeleton, with punctuation and
+    spacing reduced to single spaces. Letters, marks and numbers are what is left, so Khmer
+    names that differ only in a vowel sign keep apart."""
+    text = unicodedata.normalize("NFKC", text or "")
+    # Cs too: a lone surrogate (refused by the forms) would stop ICU.
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in {"Cf", "Cs"}).casefold()
+    # Case again after the skeleton: some of its prototypes are capitals ('0' becomes 'O').
+    text = SPOOF_CHECKER.getSkeleton(0, text).casefold()
+    text = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def organisation_key(organisation: str | None, location: str | None = None) -> str:
+    """The duplicate key: two names that look alike on screen get the same one.
 
     The location is part of the key: community groups in different provinces
     often share a name ("Land Community (Pailin)").
     """
-
-    def fold(text: str) -> str:
-        text = unicodedata.normalize("NFKC", text or "").casefold()
-        return " ".join(_NOT_WORD.sub(" ", text).split())
-
-    key = fold(organisation)
-    if location and fold(location):
-        key += "|" + fold(location)
+    key = fold_for_key(organisation)
+    if location and fold_for_key(location):
+        key += "|" + fold_for_key(location)
     return key[:400]
 
 

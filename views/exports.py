@@ -20,7 +20,7 @@ from werkzeug.utils import secure_filename
 from domain.notifications import external_url
 from domain.statements import StatementText, text_in
 from extensions import db
-from forms.hygiene import FORMULA_PREFIXES
+from forms.hygiene import starts_like_formula
 from i18n import current_language
 from models import Endorsement, Statement, now_utc
 from templating import render_markdown
@@ -78,10 +78,11 @@ def cover_line(statement: Statement, named: int) -> str:
 
 
 def neutralise_formula(cell):
-    """An apostrophe keeps a cell that looks like a formula as text (OWASP CSV injection rule)."""
+    """An apostrophe keeps a cell that looks like a formula as text (OWASP CSV injection rule),
+    also behind invisible or space characters and in full width ('\u200b=', '＝')."""
     if cell is None:
         return ""
-    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES):
+    if isinstance(cell, str) and starts_like_formula(cell):
         return "'" + cell
     return cell
 
