@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from extensions import db
@@ -120,3 +121,6 @@ def test_rate_limit_is_shared_by_two_workers_through_redis(database_url, make_st
             for n in range(12)
         ]
     assert codes.count(303) == 5 and codes.count(429) == 7, codes
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter()]
+    assert any(slug in key for key in keys), keys  # the limits really were counted in Redis
+    assert not [key for key in keys if "127.0.0.1" in key], "a raw client address in a rate-limit key"
