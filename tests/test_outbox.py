@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
+from domain.notifications import PersonalLink, mail_endorser
 from domain.outbox import CLAIM_BATCH, Sender, background_sender, claim, deliver_due, select_due
 from domain.tokens import MANAGE, read_token
 from extensions import db
@@ -260,3 +261,32 @@ def test_a_personal_link_is_signed_when_sent_and_stored_nowhere(app, client, mak
     assert read_token(token, MANAGE) == mail.endorsement_id
     assert token not in mail.body and "/manage/link-" in mail.body
     assert message["Message-ID"] == mail.message_id
+
+
+def test_what_statement_updates_need_headers_with_links_uncounted_mail_a_send_time(
+    app, make_statement, make_endorsement, smtp, runner
+):
+    """Issue 17.2's update mails are built on these, with no change to the outbox."""
+    app.config["OUTBOX_DELIVERY"] = "manual"
+    endorsement = make_endorsement(make_statement(slug="s"), mails_sent=5)  # the cap is reached
+    update = {
+        "links": {"unsubscribe_url": PersonalLink("public.manage", MANAGE)},
+        "headers": {
+            "List-Unsubscribe": "<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        "public_url": "http://jointly.test/statements/s",
+    }
+    for send_at in (None, now_utc() + timedelta(hours=1)):  # now, and paced for later
+        assert mail_endorser("endorsement_published", endorsement, counted=False, send_at=send_at, **update)
+    assert mail_endorser("endorsement_published", endorsement, public_url="x") is None  # counted: capped
+    db.session.commit()
+    assert endorsement.mails_sent == 5
+    assert "/manage/link-" in outbox_mails()[0].headers["List-Unsubscribe"]  # stored: no working link
+
+    assert runner.invoke(args=["outbox", "send"]).output.startswith("1 mail(s) sent")  # the later one waits
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    token = message["List-Unsubscribe"].strip("<>").split("/manage/")[1].split("?")[0]
+    assert read_token(token, MANAGE) == endorsement.id
+    assert [mail.status for mail in outbox_mails()] == ["sent", "queued"]

@@ -23,6 +23,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('statements', schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a copy of the table: endorsements refer to
+    # statements, and with foreign keys on SQLite refuses to drop the old table.
+    with op.batch_alter_table('statements', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('contact_email')
         batch_op.drop_column('publisher')
