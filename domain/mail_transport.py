@@ -116,6 +116,10 @@ class SmtpLink:
         except SEND_ERRORS as error:
             self.close()  # a connection that failed once is not trusted with the next mail
             return Outcome(error)
+        except Exception as error:  # a bug with one mail must not stop all the others
+            log.exception("mail %d (%s) could not be sent", outbox_mail.id, outbox_mail.kind)
+            self.close()
+            return Outcome(error)
         return Outcome()
 
     def _open(self) -> Connection | None:

@@ -102,8 +102,8 @@ def _record_failure(outbox_mail: OutboxMail, error: Exception) -> None:
         )
 
 
-def _apply(outbox_mail: OutboxMail, outcome: Outcome, sender: str) -> bool:
-    """Write one outcome down; True if it was a delivery."""
+def _apply(outbox_mail: OutboxMail, outcome: Outcome, sender: str) -> bool | None:
+    """Write one outcome down: True for a delivery, False for a failure, None if not ours to write."""
     if outcome.error is None:
         # Always the truth, even if the claim ran out and another sender holds the row now.
         if not outcome.printed:
@@ -113,7 +113,7 @@ def _apply(outbox_mail: OutboxMail, outcome: Outcome, sender: str) -> bool:
     elif outbox_mail.status == OutboxStatus.SENDING and outbox_mail.claimed_by == sender:
         _record_failure(outbox_mail, outcome.error)
     else:
-        return False  # another sender holds it now; its own attempt will tell
+        return None  # another sender holds it now; its own attempt will tell
     outbox_mail.claimed_until = outbox_mail.claimed_by = None
     return outcome.error is None
 

@@ -38,7 +38,10 @@ def run_worker(app: Flask, sender: Sender | None = None) -> Sender:
     retry_now = True
     while not sender.stopping.is_set():
         with app.app_context():
-            sender.deliver_due(retry_now=retry_now)
+            try:
+                sender.deliver_due(retry_now=retry_now)
+            except Exception:  # the worker must outlive any one bad run
+                log.exception("outbox worker: delivery failed")
         retry_now = retry_now and not sender.database_ok
         sender.stopping.wait(poll)
     with app.app_context():

@@ -166,6 +166,16 @@ def link_in(body: str, prefix: str) -> str:
     raise AssertionError(f"no {prefix} link in mail:\n{body}")
 
 
+def mail_settings(smtp) -> dict:
+    """App settings that send mail to the test's SMTP server (the `smtp` fixture)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+
+
+def body_of(message) -> str:
+    """The plain text of a mail as the SMTP server received it."""
+    return message.get_body(("plain",)).get_content()
+
+
 def as_sent(outbox_mail: OutboxMail) -> str:
     """The text of a queued mail as its reader gets it: personal links made as the sender makes
     them (the stored text holds none)."""

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db
 from models import Endorsement
-from tests.helpers import csrf_from, link_in, parse, post_button, sign
-from tests.smtp import SmtpServer
+from tests.helpers import body_of, csrf_from, link_in, mail_settings, parse, post_button, sign
 
 # itsdangerous' URL-safe timed tokens: payload.timestamp.signature.
 TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{16,}")
@@ -20,15 +19,8 @@ PERSONAL_PATH = re.compile(r"/(?:confirm|manage)/[^\s\"'<>?#]+")
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app_config(smtp):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+    return mail_settings(smtp)
 
 
 def working_tokens(text: str) -> list[str]:
@@ -106,10 +98,6 @@ def full_flow(client, smtp, make_moderator, auth) -> list[str]:
     messages = smtp.inbox.wait_for(13)  # a correction to review, a withdrawal told to both sides
     assert len(messages) == 13
     return [body_of(message) for message in messages]
-
-
-def body_of(message) -> str:
-    return message.get_body(("plain",)).get_content()
 
 
 def test_no_stored_row_and_no_moderator_page_holds_a_working_link(

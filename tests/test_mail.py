@@ -9,20 +9,12 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, ModerationEvent, OutboxMail
-from tests.helpers import csrf_from, link_in, list_items, outbox_mails, sign
-from tests.smtp import SmtpServer
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+from tests.helpers import body_of, csrf_from, link_in, list_items, mail_settings, outbox_mails, sign
 
 
 @pytest.fixture
 def app_config(smtp):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+    return mail_settings(smtp)
 
 
 @pytest.fixture
@@ -33,10 +25,6 @@ def statement(make_statement):
 def only_endorsement() -> Endorsement:
     db.session.expire_all()
     return db.session.scalars(sa.select(Endorsement)).one()
-
-
-def body_of(message) -> str:
-    return message.get_body(("plain",)).get_content()
 
 
 def press(client, path: str, **data):

@@ -107,29 +107,32 @@ def sign_many(client, count: int) -> None:
     assert statuses() == {"queued": count}  # the web side sent nothing
 
 
+def worker_awaiting_the_answer_to(number: int, smtp, worker_factory) -> tuple[Worker, object]:
+    """A worker whose mail `number` the server has, and whose answer the server holds back
+    until the returned event is set."""
+    release = smtp.inbox.hold_answer_to(number)
+    worker = worker_factory(smtp.port)
+    wait_until(lambda: len(smtp.inbox.messages) == number, 20, f"mail {number} reached the server", worker)
+    return worker, release
+
+
 def test_killed_mid_send_and_restarted_it_delivers_everything_copies_only_in_the_window(
-    client, make_statement, worker_factory
+    client, make_statement, smtp, worker_factory
 ):
     make_statement(slug="s")
     sign_many(client, 12)
-    smtp = SmtpServer().start()
-    try:
-        release = smtp.inbox.hold_answer_to(4)
-        worker = worker_factory(smtp.port)
-        wait_until(lambda: len(smtp.inbox.messages) == 4, 20, "the fourth mail reached the server", worker)
-        worker.signal(signal.SIGKILL)  # the server has the mail; the worker never learns it
-        worker.wait()
-        release.set()
-        in_flight = smtp.inbox.messages[3]["Message-ID"]
+    worker, release = worker_awaiting_the_answer_to(4, smtp, worker_factory)
+    worker.signal(signal.SIGKILL)  # the server has the mail; the worker never learns it
+    worker.wait()
+    release.set()
+    in_flight = smtp.inbox.messages[3]["Message-ID"]
 
-        started = time.monotonic()
-        restarted = worker_factory(smtp.port)
-        wait_until(lambda: statuses() == {"sent": 12}, 20, "every mail sent", restarted)
-        # The mail in flight waited for its claim to run out (OUTBOX_CLAIM_SECONDS), no longer.
-        assert time.monotonic() - started < CLAIM_SECONDS + 10
-        received = collections.Counter(message["Message-ID"] for message in smtp.inbox.messages)
-    finally:
-        smtp.stop()
+    started = time.monotonic()
+    restarted = worker_factory(smtp.port)
+    wait_until(lambda: statuses() == {"sent": 12}, 20, "every mail sent", restarted)
+    # The mail in flight waited for its claim to run out (OUTBOX_CLAIM_SECONDS), no longer.
+    assert time.monotonic() - started < CLAIM_SECONDS + 10
+    received = collections.Counter(message["Message-ID"] for message in smtp.inbox.messages)
     assert set(received) == {mail.message_id for mail in outbox_mails()}  # every mail delivered
     copies = {message_id: n for message_id, n in received.items() if n > 1}
     assert copies == {in_flight: 2}  # one kill, one copy: the mail between acceptance and our commit
@@ -157,21 +160,15 @@ def test_mail_queued_while_smtp_was_down_goes_out_after_a_restart(client, make_s
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_finishes_the_mail_in_hand_and_releases_the_rest(
-    client, make_statement, worker_factory, signum
+    client, make_statement, smtp, worker_factory, signum
 ):
     make_statement(slug="s")
     sign_many(client, 5)
-    smtp = SmtpServer().start()
-    try:
-        release = smtp.inbox.hold_answer_to(2)
-        worker = worker_factory(smtp.port)
-        wait_until(lambda: len(smtp.inbox.messages) == 2, 20, "the second mail reached the server", worker)
-        worker.signal(signum)  # while the worker waits for the server's answer
-        wait_until(lambda: f"{signum.name} received" in worker.log(), 10, "the signal noted", worker)
-        release.set()
-        assert worker.wait() == 0
-        assert "stopped" in worker.log()
-        assert statuses() == {"sent": 2, "queued": 3}  # none left claimed by a stopped worker
-        assert len(smtp.inbox.messages) == 2
-    finally:
-        smtp.stop()
+    worker, release = worker_awaiting_the_answer_to(2, smtp, worker_factory)
+    worker.signal(signum)
+    wait_until(lambda: f"{signum.name} received" in worker.log(), 10, "the signal noted", worker)
+    release.set()
+    assert worker.wait() == 0
+    assert "stopped" in worker.log()
+    assert statuses() == {"sent": 2, "queued": 3}  # none left claimed by a stopped worker
+    assert len(smtp.inbox.messages) == 2

@@ -46,15 +46,14 @@ def test_the_site_organisers_by_default_and_a_statement_its_own(app, client, mak
     assert mail_link["href"] == "mailto:central@example.org"
 
 
+# The admin's statement form, filled in.
+STATEMENT = dict(
+    slug="new-one", title="A new statement", body="We call.", status="open", list_order="published"
+)
+
+
 def statement_fields(**changes):
-    fields = {
-        "slug": "new-one",
-        "title": "A new statement",
-        "body": "We call for change.",
-        "status": "open",
-        "list_order": "published",
-    }
-    return {**fields, **changes}
+    return {**STATEMENT, **changes}
 
 
 def test_admin_sets_the_publisher_and_contact_of_a_statement(admin_client):
