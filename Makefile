@@ -42,7 +42,7 @@ translations: | $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
-	PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) MAIL_CONSOLE_LINKS=$${MAIL_CONSOLE_LINKS:-true} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev
 	$(BIN)/ruff check .

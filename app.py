@@ -14,7 +14,7 @@ import i18n
 import templating
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views import admin, auth, corrections, errors, exports, health, moderation, public
+from views import admin, auth, corrections, errors, exports, health, info, moderation, public
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
@@ -31,10 +31,22 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "Jointly <no-reply@jointly.invalid>",
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_TIMEOUT": 10,
-    # background: a thread per worker sends right after the commit and retries;
+    # With no MAIL_SERVER, print whole mails, personal links included, to the console
+    # (`make run` on a laptop); otherwise only that a mail was kept unsent.
+    "MAIL_CONSOLE_LINKS": False,
+    # background: a thread per web process sends right after the commit and retries;
+    # worker: web processes only queue, `flask outbox worker` sends (production);
     # inline: send during the request (tests); manual: only `flask outbox send`.
     "OUTBOX_DELIVERY": "background",
     "OUTBOX_RETRY_SECONDS": 60,
+    # How often `flask outbox worker` looks for due mail (one indexed query).
+    "OUTBOX_POLL_SECONDS": 1.0,
+    # How long a sender owns a mail it claimed; renewed before each mail of a batch.
+    "OUTBOX_CLAIM_SECONDS": 60,
+    # Who publishes statements and how to reach them, unless a statement names its own:
+    # shown on statement pages, the privacy page and in every mail; the Reply-To of mail to endorsers.
+    "ORGANISER_NAME": "",
+    "ORGANISER_EMAIL": "",
     "MAILS_PER_ENDORSEMENT": 5,
     "CONFIRM_TOKEN_MAX_AGE_DAYS": 7,
     "MANAGE_TOKEN_MAX_AGE_DAYS": 365,
@@ -70,11 +82,11 @@ def _coerce(key: str, raw: str, default):
     """Environment values are strings; give them the type of their default."""
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
+    if isinstance(default, int | float):
         try:
-            return int(raw)
+            return type(default)(raw)
         except ValueError:
-            raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
+            raise ConfigError(f"{key} must be a number, not {raw!r}") from None
     return raw
 
 
@@ -142,7 +154,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, exports.bp, moderation.bp, corrections.bp, admin.bp, auth.bp, health.bp):
+    blueprints = (public.bp, exports.bp, info.bp, moderation.bp, corrections.bp, admin.bp, auth.bp, health.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
     # make url_for('index') == url_for('public.index')
@@ -168,6 +181,10 @@ def _finish_config(app: Flask) -> None:
             f"DEFAULT_LANGUAGE={app.config['DEFAULT_LANGUAGE']!r} is not one of {app.config['LANGUAGES']}"
         )
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LANGUAGE"]
+    if app.config["OUTBOX_DELIVERY"] not in outbox.DELIVERY_MODES:
+        raise ConfigError(
+            f"OUTBOX_DELIVERY={app.config['OUTBOX_DELIVERY']!r} is not one of {outbox.DELIVERY_MODES}"
+        )
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app app statements ...`, `flask --app app moderators ...`."""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from flask.cli import AppGroup
 
 from domain import RuleError
 from domain.intake import process_signons
-from domain.outbox import deliver_due
+from domain.outbox import Sender
+from domain.outbox_worker import run_worker, stop_on_signals
 from domain.retention import purge_contact_data
 from domain.statements import import_statement, import_translation, set_status
 from extensions import db
@@ -97,8 +99,13 @@ def list_command():
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="Give the admin role (manages moderators and statements).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--notify", is_flag=True, help="Email this moderator about each newly confirmed endorsement.")
-def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool):
+@click.option(
+    "--notify/--no-notify",
+    default=None,
+    help="Email this moderator about new endorsements, corrections and withdrawals (a new account: "
+    "yes unless --no-notify; an existing one: unchanged unless given).",
+)
+def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool | None):
     """Create a moderator account (or reset the password of an existing one)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -116,7 +123,8 @@ def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool
         db.session.add(moderator)
     moderator.role = Role.ADMIN if admin else (moderator.role or Role.MODERATOR)
     moderator.active = True
-    moderator.notify_new_endorsements = notify or bool(moderator.notify_new_endorsements)
+    if notify is not None or created:
+        moderator.notify_new_endorsements = notify is not False
     moderator.set_password(password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {moderator.role} {email}.")
@@ -126,10 +134,27 @@ def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool
 def send_outbox():
     """Decide waiting sign-ons, then deliver every queued mail now, including those waiting for a retry."""
     process_signons()
-    sent, failed = deliver_due(ignore_schedule=True)
+    sender = Sender()
+    sent, failed = sender.deliver_due(retry_now=True)
     click.echo(f"{sent} mail(s) sent, {failed} failed.")
-    if failed:
+    if not sender.database_ok:
+        click.echo("The database failed during delivery; run the command again.", err=True)
+    if failed or not sender.database_ok:
         raise click.exceptions.Exit(1)
+
+
+@outbox_cli.command("worker")
+def outbox_worker():
+    """Send queued mail as it comes, until SIGTERM or Ctrl-C (for OUTBOX_DELIVERY=worker)."""
+    # Its log is its only output: unless the app configured logging, write INFO lines to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    # This process is the sender: the commits it makes itself (deciding sign-ons queues mail)
+    # must not start a second one in a thread.
+    app.config["OUTBOX_DELIVERY"] = "worker"
+    sender = Sender()
+    stop_on_signals(sender.stopping)
+    run_worker(app, sender)
 
 
 @outbox_cli.command("status")

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from domain.labels import describe_suspicion, label
-from domain.statements import text_in
+from domain.statements import organisers_of, text_in
 from i18n import current_language
 from models import Endorsement, Statement
 
@@ -117,6 +117,7 @@ def _install_cached_gettext(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     for function in (statement_text, status_label, language_name, language_switch):
         app.add_template_global(function)
+    app.add_template_global(organisers_of, "organisers")
     app.add_template_filter(listed_name)
     app.add_template_filter(label)
     app.add_template_filter(describe_suspicion, "suspicion")

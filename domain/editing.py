@@ -12,7 +12,7 @@ from extensions import db
 from models import Endorsement, Statement, StatementVersion
 
 TEXT_FIELDS = ("kicker", "title", "body")
-SETTINGS_FIELDS = ("slug", "published_on", "signon_deadline", "list_order")
+SETTINGS_FIELDS = ("slug", "published_on", "signon_deadline", "list_order", "publisher", "contact_email")
 
 
 def create_statement(data: dict, moderator) -> Statement:

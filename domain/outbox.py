@@ -3,57 +3,75 @@
 Mail is written to the outbox in the transaction of the change that causes it
 (`domain.notifications`). The commit of such a transaction wakes the sender by itself
 (the session events at the end of this module, registered by `init_app`), so no caller has
-to remember to.
+to remember to; with OUTBOX_DELIVERY=worker the web processes only queue, and
+`flask outbox worker` (`domain.outbox_worker`) finds the new rows within a second.
 Delivery always runs in a database session of its own, never in the caller's.
+
+The guarantee is at-least-once. A row is marked sent in the commit that follows the SMTP
+server's acceptance, so only a crash between the two sends a mail again, and then with the
+same Message-ID (made when the mail was queued), which receivers use to drop the copy.
 """
 
 import logging
+import os
+import secrets
 import smtplib
+import socket
 import threading
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from flask_mail import Connection, Message
+from flask_mail import BadHeaderError
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from domain.intake import process_signons
+from domain.mail_transport import Outcome, SmtpLink
 from extensions import db
 from models import OutboxMail, OutboxStatus, SignonIntake, now_utc
 
 log = logging.getLogger("jointly.outbox")
 
+DELIVERY_MODES = ("background", "worker", "inline", "manual")
 # Minutes to wait after each failed attempt; after the last one the mail is marked failed.
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)
-# How long a sender owns each mail of a batch it claimed: room for a slow SMTP exchange, whose
-# every step may take MAIL_TIMEOUT. A sender that dies leaves the batch to others after that.
-CLAIM_SECONDS = 60
 CLAIM_BATCH = 5
-# Set on a session whose transaction added outbox rows, so its commit wakes the sender.
+# Set on a session whose transaction added outbox rows or sign-ons, so its commit wakes the sender.
 _MAIL_QUEUED = "jointly.mail_queued"
 _working_inline = ContextVar("jointly_working_inline", default=False)
 
 
-def claim(session: Session, mail_ids: list[int], ignore_schedule: bool) -> list[int]:
+def _claim_until():
+    return now_utc() + timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+
+
+def _due(now, retry_now: bool):
+    """Queued and due, and with retry_now also what waits for a retry (not mail scheduled for later)."""
+    due = OutboxMail.next_attempt_at <= now
+    if retry_now:
+        due = sa.or_(due, OutboxMail.attempts > 0)
+    waiting = sa.and_(OutboxMail.status == OutboxStatus.QUEUED, due)
+    abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
+    return sa.or_(waiting, abandoned)
+
+
+def select_due(retry_now: bool = False) -> sa.Select:
+    """Mail waiting to be sent, and mail whose sender stopped before its claim ran out; not
+    mail another sender is busy with (trying to claim it would be a write for nothing)."""
+    return sa.select(OutboxMail.id).where(_due(now_utc(), retry_now)).order_by(OutboxMail.id)
+
+
+def claim(session: Session, mail_ids: list[int], sender: str, retry_now: bool = False) -> list[int]:
     """Take rows for sending, in one transaction: each goes to exactly one sender (worker,
     thread or CLI). One write per batch, not per mail: on SQLite every write waits for the one
     writer's lock, and a burst of sign-ons brings a burst of mail."""
-    now = now_utc()
-    waiting = sa.and_(
-        OutboxMail.status == OutboxStatus.QUEUED,
-        sa.true() if ignore_schedule else OutboxMail.next_attempt_at <= now,
-    )
-    abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
     claimed = session.scalars(
         sa.update(OutboxMail)
-        .where(OutboxMail.id.in_(mail_ids), sa.or_(waiting, abandoned))
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS * len(mail_ids)),
-        )
+        .where(OutboxMail.id.in_(mail_ids), _due(now_utc(), retry_now))
+        .values(status=OutboxStatus.SENDING, claimed_until=_claim_until(), claimed_by=sender)
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -61,164 +79,212 @@ def claim(session: Session, mail_ids: list[int], ignore_schedule: bool) -> list[
     return sorted(claimed)
 
 
-@contextmanager
-def smtp_connection():
-    """A Flask-Mail connection whose socket has a timeout, so a stalled server cannot hang a sender.
-
-    Flask-Mail opens its SMTP connection without one (pallets-eco/flask-mail#114), so the
-    socket is opened here, from the same MAIL_* settings Flask-Mail reads (MAIL_DEBUG too),
-    and Flask-Mail sends through it.
-    """
-    state = current_app.extensions["mail"]
-    smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-    host = smtp_class(state.server, state.port, timeout=current_app.config["MAIL_TIMEOUT"])
-    try:
-        host.set_debuglevel(int(state.debug))
-        if state.use_tls:
-            host.starttls()
-        if state.username and state.password:
-            host.login(state.username, state.password)
-        connection = Connection(state)
-        connection.host = host
-        yield connection
-    finally:
-        try:
-            host.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
-
-
-def _transmit(outbox_mail: OutboxMail, connection: Connection | None) -> None:
-    if connection is None:
-        # The embedded default: no SMTP server, so the operator reads mail in the log.
-        log.info(
-            "mail to %s (no MAIL_SERVER: not sent)\nSubject: %s\n\n%s",
-            outbox_mail.recipient,
-            outbox_mail.subject,
-            outbox_mail.body,
-        )
-        return
-    message = Message(subject=outbox_mail.subject, recipients=[outbox_mail.recipient], body=outbox_mail.body)
-    connection.send(message)
+def _error_class(error: Exception) -> str:
+    """The kind of failure for logs: the exception's class and SMTP code, never its text (which
+    can name the recipient)."""
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} {code}" if code else type(error).__name__
 
 
 def _record_failure(outbox_mail: OutboxMail, error: Exception) -> None:
     outbox_mail.attempts += 1
     outbox_mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-    permanent = isinstance(error, smtplib.SMTPRecipientsRefused) or (
+    permanent = isinstance(error, smtplib.SMTPRecipientsRefused | BadHeaderError) or (
         isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
     )
     if permanent or outbox_mail.attempts > len(BACKOFF_MINUTES):
         outbox_mail.status = OutboxStatus.FAILED
+        log.warning("mail %d (%s) failed for good: %s", outbox_mail.id, outbox_mail.kind, _error_class(error))
     else:
         outbox_mail.status = OutboxStatus.QUEUED
         delay = BACKOFF_MINUTES[outbox_mail.attempts - 1]
         outbox_mail.next_attempt_at = now_utc() + timedelta(minutes=delay)
-    outbox_mail.claimed_until = None
+        log.warning(
+            "mail %d (%s) not delivered: %s; retry %d in %d min",
+            *(outbox_mail.id, outbox_mail.kind, _error_class(error), outbox_mail.attempts, delay),
+        )
 
 
-def _record_sent(outbox_mail: OutboxMail) -> None:
-    outbox_mail.status = OutboxStatus.SENT
-    outbox_mail.sent_at = now_utc()
-    outbox_mail.claimed_until = None
+def _apply(outbox_mail: OutboxMail, outcome: Outcome, sender: str) -> bool | None:
+    """Write one outcome down: True for a delivery, False for a failure, None if not ours to write."""
+    if outcome.error is None:
+        # Always the truth, even if the claim ran out and another sender holds the row now.
+        if not outcome.printed:
+            retries = f" after {outbox_mail.attempts} failed attempt(s)" if outbox_mail.attempts else ""
+            log.info("mail %d (%s) sent%s", outbox_mail.id, outbox_mail.kind, retries)
+        outbox_mail.status, outbox_mail.sent_at = OutboxStatus.SENT, now_utc()
+    elif outbox_mail.status == OutboxStatus.SENDING and outbox_mail.claimed_by == sender:
+        _record_failure(outbox_mail, outcome.error)
+    else:
+        return None  # another sender holds it now; its own attempt will tell
+    outbox_mail.claimed_until = outbox_mail.claimed_by = None
+    return outcome.error is None
 
 
-class _Delivery:
-    """One run of the sender over some rows, with one SMTP connection opened when first needed."""
+class Sender:
+    """Sends due mail, a claimed batch at a time, and writes each outcome down at once.
 
-    def __init__(self, session: Session):
-        self.session = session
+    What it could not write down because the database failed it keeps, and writes first on
+    its next run: a mail the SMTP server accepted is then marked sent (not sent again), and
+    the rows it had claimed but not sent are released, not left until their claim runs out.
+    `stopping` (set by the worker on SIGTERM) ends a run after the mail in hand.
+    """
+
+    def __init__(self):
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-100:]
+        self.stopping = threading.Event()
+        self.database_ok = True
         self.sent = self.failed = 0
-        self._connection = None
-        self._opened = None
+        self._outcomes: dict[int, Outcome] = {}
+        self._claimed: set[int] = set()
 
-    def send(self, mail_id: int) -> None:
-        outbox_mail = self.session.get(OutboxMail, mail_id)
-        try:
-            _transmit(outbox_mail, self._open())
-        except (TimeoutError, smtplib.SMTPException, OSError) as error:
-            log.warning("mail %s not delivered: %s", mail_id, error)
-            _record_failure(outbox_mail, error)
-            self.close()  # a connection that failed once is not trusted with the next mail
-            self.failed += 1
-        else:
-            _record_sent(outbox_mail)
-            self.sent += 1
-        self.session.commit()
+    @property
+    def settled(self) -> bool:
+        """Nothing held back by a database error."""
+        return not (self._outcomes or self._claimed)
 
-    def _open(self) -> Connection | None:
-        if self._connection is None and current_app.config["MAIL_SERVER"]:
-            self._opened = smtp_connection()
-            self._connection = self._opened.__enter__()
-        return self._connection
+    def deliver_due(self, retry_now: bool = False) -> tuple[int, int]:
+        """Everything due (with retry_now, also what waits for a retry); returns (sent, failed)."""
+        self.sent = self.failed = 0
+        due = []
+        with Session(db.engine) as session:
+            try:
+                self._settle(session)  # first, so rows it releases are due in this very run
+                due = list(session.scalars(select_due(retry_now)))
+            except SQLAlchemyError as error:
+                self._database_failed(session, error)
+                return self.sent, self.failed
+        return self._deliver(due, retry_now)
 
-    def close(self) -> None:
-        if self._opened is not None:
-            self._opened.__exit__(None, None, None)
-        self._connection = self._opened = None
+    def deliver(self, mail_ids: list[int], retry_now: bool = False) -> tuple[int, int]:
+        """Send the given rows that are still due; returns (sent, failed) of this run."""
+        self.sent = self.failed = 0
+        return self._deliver(mail_ids, retry_now)
+
+    def _deliver(self, mail_ids: list[int], retry_now: bool) -> tuple[int, int]:
+        smtp = SmtpLink()
+        with Session(db.engine) as session:
+            try:
+                self._settle(session)
+                for start in range(0, len(mail_ids), CLAIM_BATCH):
+                    # Each batch is claimed just before it is sent, so a long run holds few rows.
+                    if self.stopping.is_set():
+                        break
+                    batch = mail_ids[start : start + CLAIM_BATCH]
+                    self._claimed.update(claim(session, batch, self.name, retry_now))
+                    if not self._send_claimed(session, smtp):
+                        break
+                self.database_ok = True
+            except SQLAlchemyError as error:
+                self._database_failed(session, error)
+            finally:
+                smtp.close()
+        return self.sent, self.failed
+
+    def _database_failed(self, session: Session, error: Exception) -> None:
+        session.rollback()
+        self.database_ok = False
+        log.warning(
+            "outbox: database error (%s); %d outcome(s) and %d claim(s) kept to write down next time",
+            *(type(error).__name__, len(self._outcomes), len(self._claimed)),
+        )
+
+    def _send_claimed(self, session: Session, smtp: SmtpLink) -> bool:
+        """Send the claimed rows in order; False when the SMTP server cannot be reached."""
+        query = sa.select(OutboxMail).where(OutboxMail.id.in_(self._claimed)).order_by(OutboxMail.id)
+        reachable = True
+        for outbox_mail in session.scalars(query).all():
+            if self.stopping.is_set() or not reachable:
+                break
+            outcome = smtp.send(outbox_mail)
+            self._claimed.discard(outbox_mail.id)
+            self._outcomes[outbox_mail.id] = outcome
+            reachable = not outcome.unreachable
+            self._record(session)
+        self._release(session)
+        return reachable
+
+    def _record(self, session: Session) -> None:
+        """Write the outcomes down and renew the claim on the rest of the batch, in one commit."""
+        results = []
+        for mail_id, outcome in self._outcomes.items():
+            outbox_mail = session.get(OutboxMail, mail_id)
+            if outbox_mail is not None:
+                results.append(_apply(outbox_mail, outcome, self.name))
+        if self._claimed:
+            session.execute(self._mine().values(claimed_until=_claim_until()))
+        session.commit()
+        self._outcomes.clear()
+        self.sent += results.count(True)
+        self.failed += results.count(False)
+
+    def _release(self, session: Session) -> None:
+        """Rows claimed and not sent go back to the queue at once, due as they were."""
+        if self._claimed:
+            session.execute(
+                self._mine().values(status=OutboxStatus.QUEUED, claimed_until=None, claimed_by=None)
+            )
+            session.commit()
+        self._claimed.clear()
+
+    def _mine(self) -> sa.Update:
+        return (
+            sa.update(OutboxMail)
+            .where(
+                OutboxMail.id.in_(self._claimed),
+                OutboxMail.status == OutboxStatus.SENDING,
+                OutboxMail.claimed_by == self.name,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def _settle(self, session: Session) -> None:
+        if self._outcomes:
+            self._record(session)
+        self._release(session)
 
 
-def deliver(mail_ids: list[int], ignore_schedule: bool = False) -> tuple[int, int]:
-    """Send the given outbox rows that are due; returns (sent, failed)."""
-    with Session(db.engine) as session:
-        delivery = _Delivery(session)
-        try:
-            for start in range(0, len(mail_ids), CLAIM_BATCH):
-                # Each batch is claimed just before it is sent, so a long run holds few rows.
-                for mail_id in claim(session, mail_ids[start : start + CLAIM_BATCH], ignore_schedule):
-                    delivery.send(mail_id)
-        finally:
-            delivery.close()
-    return delivery.sent, delivery.failed
+def deliver_due(retry_now: bool = False) -> tuple[int, int]:
+    """One run of a sender of its own (inline delivery, `flask outbox send`, the outbox page)."""
+    return Sender().deliver_due(retry_now)
 
 
-def select_due(ignore_schedule: bool = False) -> sa.Select:
-    """Mail waiting to be sent, and mail whose sender stopped before its claim ran out; not
-    mail another sender is busy with (trying to claim it would be a write for nothing)."""
-    now = now_utc()
-    waiting = OutboxMail.status == OutboxStatus.QUEUED
-    if not ignore_schedule:
-        waiting = sa.and_(waiting, OutboxMail.next_attempt_at <= now)
-    abandoned = sa.and_(OutboxMail.status == OutboxStatus.SENDING, OutboxMail.claimed_until < now)
-    return sa.select(OutboxMail.id).where(sa.or_(waiting, abandoned)).order_by(OutboxMail.id)
-
-
-def deliver_due(ignore_schedule: bool = False) -> tuple[int, int]:
-    """Everything waiting (or, with ignore_schedule, also what waits for a retry)."""
-    with Session(db.engine) as session:
-        due = list(session.scalars(select_due(ignore_schedule)))
-    return deliver(due, ignore_schedule)
-
-
-def do_background_work(send_mail: bool = True) -> None:
-    """Decide the sign-ons taken since last time (they queue mail), then send what is due."""
+def decide_and_deliver(sender: "Sender", *, send_mail: bool = True, retry_now: bool = False) -> None:
+    """One round of background work: decide the sign-ons taken since the last round (they
+    queue mail, `domain.intake`), then send what is due."""
     process_signons()
     if send_mail:
-        deliver_due()
+        sender.deliver_due(retry_now=retry_now)
 
 
 class BackgroundSender:
-    """One thread per app and process: decides new sign-ons and sends new mail right after
-    their commit, and due retries every OUTBOX_RETRY_SECONDS. Started lazily on first use, so
-    nothing runs at import or in a gunicorn master before it forks. With
-    OUTBOX_DELIVERY=manual it decides sign-ons only; mail waits for `flask outbox send`.
+    """One thread per app and process (OUTBOX_DELIVERY=background, as in `make run`): decides
+    new sign-ons and sends new mail right after their commit, and due retries every
+    OUTBOX_RETRY_SECONDS. Started lazily (by the first request or commit with mail), so
+    nothing runs at import or in a gunicorn master before it forks; its first run sends
+    whatever is due. With OUTBOX_DELIVERY=manual it decides sign-ons only: mail waits for
+    `flask outbox send`.
     """
 
     def __init__(self, app: Flask):
         self.app = app
         self.wakes = 0
+        self.sender = Sender()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread = None
         self._lock = threading.Lock()
 
-    def kick(self) -> None:
+    def start(self) -> None:
         with self._lock:
-            self.wakes += 1
             if self._thread is None or not self._thread.is_alive():
                 self._stopped.clear()
                 self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
                 self._thread.start()
+
+    def kick(self) -> None:
+        self.wakes += 1
+        self.start()
         self._wake.set()
 
     def stop(self) -> None:
@@ -229,15 +295,15 @@ class BackgroundSender:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            self._wake.wait(timeout=self.app.config["OUTBOX_RETRY_SECONDS"])
             self._wake.clear()
-            if self._stopped.is_set():
-                return
             with self.app.app_context():
                 try:
-                    do_background_work(send_mail=self.app.config["OUTBOX_DELIVERY"] != "manual")
+                    decide_and_deliver(self.sender, send_mail=self.app.config["OUTBOX_DELIVERY"] != "manual")
                 except Exception:  # the thread must outlive any one bad batch
                     log.exception("background work failed")
+            # What a database error held back is retried within a second, not a minute.
+            pause = self.app.config["OUTBOX_RETRY_SECONDS"] if self.sender.settled else 1
+            self._wake.wait(timeout=pause)
 
 
 def background_sender(app: Flask) -> BackgroundSender:
@@ -246,8 +312,9 @@ def background_sender(app: Flask) -> BackgroundSender:
 
 def wake_sender(app: Flask) -> None:
     """New mail or sign-ons were committed: deal with them now, as OUTBOX_DELIVERY says. The
-    reader never waits for it, unless it says `inline` (tests): then it runs here, in an app
-    context (and so a database session) of its own, since the committing one is finishing."""
+    reader never waits for it unless it says `inline` (tests): then it runs here, in an app
+    context (so a database session) of its own, since the committing one is finishing.
+    `worker` leaves it to `flask outbox worker`; `manual` wakes the thread to decide sign-ons."""
     mode = app.config["OUTBOX_DELIVERY"]
     if mode in ("background", "manual"):
         background_sender(app).kick()
@@ -255,9 +322,16 @@ def wake_sender(app: Flask) -> None:
         working = _working_inline.set(True)
         try:
             with app.app_context():
-                do_background_work()
+                decide_and_deliver(Sender())
         finally:
             _working_inline.reset(working)
+
+
+def _start_background_sender() -> None:
+    """A restarted process sends what waits without waiting for new mail to wake it."""
+    app = current_app._get_current_object()
+    if app.config["OUTBOX_DELIVERY"] in ("background", "manual"):
+        background_sender(app).start()
 
 
 def _note_queued_mail(session: Session, _flush_context) -> None:
@@ -286,3 +360,4 @@ def init_app(app: Flask) -> None:
     for name, listener in _SESSION_EVENTS.items():
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    app.before_request(_start_background_sender)

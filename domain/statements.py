@@ -3,8 +3,10 @@
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.headerregistry import Address
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from domain import RuleError
@@ -25,6 +27,9 @@ LIST_ITEM = re.compile(r"^\s*(?P<number>\d+)[.)]\s+(?P<text>.*?)\s*$")
 TRAILING_PARENS = re.compile(r"^(?P<name>.*?)\s*\(\s*(?P<inner>[^()]*?)\s*\)\s*$")
 ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9&.\-/]+$")
 DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%Y-%m-%d", "%d %b %Y")
+# An optional line right after the date: `Published by: Name <contact@example.org>`.
+PUBLISHED_BY = re.compile(r"^\s*published by\s*:(?P<rest>.*)$", re.I)
+PUBLISHER = re.compile(r"^(?P<name>[^<>]*?)\s*(<\s*(?P<email>[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)\s*>)?$")
 
 
 # The messages about statement files (here and in import_translation) are read by whoever runs
@@ -49,6 +54,8 @@ class ParsedStatement:
     published_on: date
     body: str
     endorsers: list[ParsedEndorser] = field(default_factory=list)
+    publisher: str | None = None
+    contact_email: str | None = None
 
 
 def parse_endorser(text: str) -> ParsedEndorser:
@@ -95,8 +102,23 @@ def parse_statement(text: str) -> ParsedStatement:
             date_line_number, f"expected a date like '27 June 2024', found {date_line.strip()!r}"
         )
     kicker, title = (headings[0], headings[-1]) if len(headings) > 1 else ("", headings[0])
-    body_lines, endorsers = _split_body_and_list(lines, date_line_number)
-    return ParsedStatement(kicker, title, published_on, "\n".join(body_lines).strip(), endorsers)
+    body_start, publisher, contact_email = date_line_number, None, None
+    if numbered and PUBLISHED_BY.match(numbered[0][1]):
+        body_start, line = numbered[0]
+        publisher, contact_email = _parse_publisher(body_start, PUBLISHED_BY.match(line).group("rest"))
+    body_lines, endorsers = _split_body_and_list(lines, body_start)
+    body = "\n".join(body_lines).strip()
+    return ParsedStatement(kicker, title, published_on, body, endorsers, publisher, contact_email)
+
+
+def _parse_publisher(line_number: int, text: str) -> tuple[str | None, str | None]:
+    """'CENTRAL <info@central.example>', 'CENTRAL' or '<info@central.example>'."""
+    match = PUBLISHER.match(text.strip())
+    if not match or not (match.group("name") or match.group("email")):
+        raise StatementFileError(
+            line_number, f"expected 'Published by: Name <contact@example.org>', found {text.strip()!r}"
+        )
+    return match.group("name") or None, match.group("email")
 
 
 def _split_body_and_list(lines: list[str], date_line_number: int):
@@ -137,7 +159,10 @@ def import_statement(path: Path, slug: str | None = None) -> tuple[Statement, in
     if statement is None:
         statement = Statement(slug=slug, status=StatementStatus.OPEN, list_version=0)
         db.session.add(statement)
-    for name in ("kicker", "title", "published_on", "body"):
+    fields = ("kicker", "title", "published_on", "body")
+    if parsed.publisher or parsed.contact_email:  # without the line, what an admin set stays
+        fields += ("publisher", "contact_email")
+    for name in fields:
         if getattr(statement, name) != getattr(parsed, name):
             setattr(statement, name, getattr(parsed, name))
     db.session.flush()
@@ -207,6 +232,31 @@ def text_in(statement: Statement, language: str) -> StatementText:
         title=source.title,
         body=source.body or "",
         updated_at=source.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class Organisers:
+    """Who publishes a statement and how to reach them."""
+
+    name: str
+    email: str
+
+    @property
+    def reply_to(self) -> str | None:
+        """The Reply-To of mail to endorsers: 'Name <address>', quoted as the name needs."""
+        if not self.email:
+            return None
+        local, _at, domain = self.email.rpartition("@")
+        return str(Address(display_name=self.name, username=local, domain=domain))
+
+
+def organisers_of(statement: Statement | None) -> Organisers:
+    """The statement's own publisher and contact, each falling back to ORGANISER_NAME / ORGANISER_EMAIL."""
+    config = current_app.config
+    return Organisers(
+        name=(statement and statement.publisher) or config["ORGANISER_NAME"],
+        email=(statement and statement.contact_email) or config["ORGANISER_EMAIL"],
     )
 
 

@@ -9,7 +9,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Optional, Regexp
 
 from forms.hygiene import NOT_A_CHOICE, NoControlCharacters, at_most, strip
 from models import ListOrder, StatementStatus
@@ -60,6 +60,28 @@ class StatementForm(FlaskForm):
         validators=[Optional()],
         description=_l("Optional. After it, the statement closes by itself."),
         invalid_value_message=_l("Please give a valid date and time."),
+    )
+    publisher = StringField(
+        _l("Published by"),
+        filters=[strip, lambda v: v or None],
+        validators=[Optional(), at_most(200), NoControlCharacters()],
+        description=_l(
+            "Who publishes the statement, shown on its page and in every mail. "
+            "Leave empty for the organisers set for the whole site."
+        ),
+    )
+    contact_email = StringField(
+        _l("Contact email of the publisher"),
+        filters=[strip, lambda v: v or None],
+        validators=[
+            Optional(),
+            at_most(254),
+            Email(message=_l("Please give a valid email address, like name@example.org.")),
+        ],
+        description=_l(
+            "Shown on the statement's page and in every mail; endorsers' replies go there. "
+            "Leave empty for the contact set for the whole site."
+        ),
     )
     status = SelectField(
         _l("Status"),

@@ -48,6 +48,9 @@ class Statement(db.Model):
     # Bumped by every change that alters the public list, so each worker can tell
     # from one small query whether its cached rendering is still current.
     list_version: Mapped[int] = mapped_column(default=0)
+    # Who publishes the statement and how to reach them; empty means ORGANISER_NAME / ORGANISER_EMAIL.
+    publisher: Mapped[str | None] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from app import create_app
+from domain.mail_transport import compose
 from extensions import db
 from models import ModerationEvent, OutboxMail, SignonIntake
 
@@ -187,9 +188,25 @@ def link_in(body: str, prefix: str) -> str:
     raise AssertionError(f"no {prefix} link in mail:\n{body}")
 
 
+def mail_settings(smtp) -> dict:
+    """App settings that send mail to the test's SMTP server (the `smtp` fixture)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+
+
+def body_of(message) -> str:
+    """The plain text of a mail as the SMTP server received it."""
+    return message.get_body(("plain",)).get_content()
+
+
+def as_sent(outbox_mail: OutboxMail) -> str:
+    """The text of a queued mail as its reader gets it: personal links made as the sender makes
+    them (the stored text holds none)."""
+    return compose(outbox_mail).body
+
+
 def confirm_by_mail(client, email: str):
     """Follow the confirmation link of the latest mail to `email`, as its reader would."""
-    path = link_in(outbox_mails("confirm_endorsement", to=email)[-1].body, "/confirm/")
+    path = link_in(as_sent(outbox_mails("confirm_endorsement", to=email)[-1]), "/confirm/")
     token = csrf_from(client.get(path))
     return client.post(path, data={"csrf_token": token})
 

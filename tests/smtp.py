@@ -1,5 +1,6 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
 
+import asyncio
 import email
 import socket
 import threading
@@ -22,6 +23,8 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
         self._lock = threading.Lock()
+        self._hold_at: int | None = None
+        self._released = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -32,7 +35,17 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+            number = len(self.messages)
+        if number == self._hold_at:
+            while not self._released.is_set():
+                await asyncio.sleep(0.02)
         return "250 Message accepted"
+
+    def hold_answer_to(self, number: int) -> threading.Event:
+        """Keep message `number` but hold the answer to it until the returned event is set: the
+        window in which the server has the mail and the sender does not know it yet."""
+        self._hold_at, self._released = number, threading.Event()
+        return self._released
 
     def to(self, address: str) -> list:
         return [m for m in self.messages if m["To"] == address]

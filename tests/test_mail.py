@@ -9,20 +9,12 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, ModerationEvent, OutboxMail
-from tests.helpers import csrf_from, link_in, list_items, outbox_mails, sign, text_of
-from tests.smtp import SmtpServer
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+from tests.helpers import body_of, csrf_from, link_in, list_items, mail_settings, outbox_mails, sign, text_of
 
 
 @pytest.fixture
 def app_config(smtp):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+    return mail_settings(smtp)
 
 
 @pytest.fixture
@@ -33,10 +25,6 @@ def statement(make_statement):
 def only_endorsement() -> Endorsement:
     db.session.expire_all()
     return db.session.scalars(sa.select(Endorsement)).one()
-
-
-def body_of(message) -> str:
-    return message.get_body(("plain",)).get_content()
 
 
 def press(client, path: str, **data):
@@ -193,9 +181,77 @@ def test_signing_again_mails_the_contact_and_reveals_nothing(client, statement, 
     assert first.headers["Location"] == second.headers["Location"]
     assert first_thanks == second_thanks and "sophea@example.org" in text_of(first_thanks)
     assert db.session.scalar(sa.select(sa.func.count(Endorsement.id))) == 1
-    smtp.inbox.wait_for(2)
-    subjects = [m["Subject"] for m in smtp.inbox.to("sophea@example.org")]
-    assert subjects[1] == 'Your endorsement of "Free the Press" is already recorded'
+    assert len(smtp.inbox.wait_for(2)) == 2
+
+
+def test_a_repeat_of_an_unconfirmed_endorsement_mails_a_fresh_confirm_link(client, statement, smtp):
+    """Someone who lost the first mail signs again and can still confirm."""
+    sign(client)
+    sign(client)
+    repeat = smtp.inbox.wait_for(2)[1]
+    assert repeat["Subject"] == 'Please confirm your endorsement of "Free the Press"'
+    body = body_of(repeat)
+    assert 'signed "Free the Press" again' in body and "waits for your confirmation" in body
+    response = press(client, link_in(body, "/confirm/"))
+    assert response.status_code == 200 and "confirmed" in response.get_data(as_text=True)
+    assert only_endorsement().status == "pending"
+
+
+def test_a_repeat_of_a_confirmed_endorsement_mails_its_status(client, statement, smtp):
+    sign(client)
+    press(client, link_in(body_of(smtp.inbox.wait_for(1)[0]), "/confirm/"))
+    sign(client)
+    repeat = smtp.inbox.wait_for(2)[1]
+    assert repeat["Subject"] == 'Your endorsement of "Free the Press" is already recorded'
+    body = body_of(repeat)
+    assert "(status: waiting for review by a moderator)" in body and "/confirm/" not in body
+    assert "/manage/" in body
+
+
+def test_reply_to_and_signature_name_the_organisers(app, client, statement, smtp, make_moderator):
+    app.config.update(ORGANISER_NAME="Free Press Coalition", ORGANISER_EMAIL="coalition@example.org")
+    make_moderator(email="watcher@example.org").notify_new_endorsements = True
+    db.session.commit()
+    sign(client)
+    (confirmation,) = smtp.inbox.wait_for(1)
+    assert confirmation["Reply-To"] == "Free Press Coalition <coalition@example.org>"
+    body = body_of(confirmation)
+    assert 'sent by Jointly for Free Press Coalition, the publisher of "Free the Press"' in body
+    assert "reply to this mail or write to coalition@example.org" in body
+
+    # A statement's own publisher and contact come first.
+    statement.publisher, statement.contact_email = "CENTRAL, Cambodia", "central@example.org"
+    db.session.commit()
+    press(client, link_in(body, "/confirm/"))
+    notice = smtp.inbox.wait_for(2)[1]  # to the moderator: no Reply-To, the contact in the signature
+    assert notice["To"] == "watcher@example.org" and notice["Reply-To"] is None
+    assert "for CENTRAL, Cambodia, the publisher" in body_of(notice)
+    assert "write to central@example.org" in body_of(notice)
+    sign(client)
+    repeat = smtp.inbox.wait_for(3)[2]
+    assert repeat["Reply-To"] == '"CENTRAL, Cambodia" <central@example.org>'
+
+
+def test_without_organisers_mails_have_no_reply_to(client, statement, smtp):
+    sign(client)
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["Reply-To"] is None
+    assert 'sent by Jointly for the organisers of "Free the Press"' in body_of(message)
+
+
+def test_submitted_names_are_quoted_as_data_never_as_our_words(client, statement, smtp, make_moderator):
+    make_moderator(email="watcher@example.org").notify_new_endorsements = True
+    db.session.commit()
+    bait = "Acme - ACTION REQUIRED reply with your password"
+    sign(client, organisation=bait, acronym="", location="", contact_name="Security Team")
+    body = body_of(smtp.inbox.wait_for(1)[0])
+    assert body.startswith("Dear Sir or Madam,")
+    assert [line for line in body.splitlines() if bait in line] == [f"    > {bait}"]
+    assert "Security Team" not in body  # the contact's name is not ours to write either
+    press(client, link_in(body, "/confirm/"))
+    notice = smtp.inbox.wait_for(2)[1]
+    assert notice["Subject"] == f"New endorsement to review: “{bait}”"
+    assert [line for line in body_of(notice).splitlines() if bait in line] == [f"    > {bait}"]
 
 
 def test_at_most_five_mails_per_endorsement(client, statement, smtp):

@@ -66,7 +66,11 @@ def test_too_fast_lands_in_suspected(timed, client, statement, clock):
     clock.advance(1)
     assert post(client, fields).status_code == 303
     ((_, status, reason),) = stored()
-    assert status == "suspected" and reason.startswith("sent ") and reason.endswith(" s after the form was shown")
+    assert (
+        status == "suspected"
+        and reason.startswith("sent ")
+        and reason.endswith(" s after the form was shown")
+    )
 
 
 def test_a_forged_timer_lands_in_suspected(timed, client, statement, clock):

@@ -310,7 +310,7 @@ def outbox():
 @bp.post("/outbox/send")
 def send_outbox():
     if EmptyForm().validate_on_submit():
-        sent, failed = deliver_due(ignore_schedule=True)
+        sent, failed = deliver_due(retry_now=True)
         message = _("Mails sent: %(sent)d. Failed: %(failed)d.", sent=sent, failed=failed)
         flash(message, "error" if failed else "success")
     return redirect(url_for(".outbox"))
