@@ -14,6 +14,9 @@ from tests.smtp import SmtpServer
 SECRET_KEY = "browser-tests-secret"
 
 
+ORGANISER_NAME, ORGANISER_EMAIL = "The Coalition's Secretariat", "secretariat@coalition.example"
+
+
 def live_settings(smtp_port: int) -> dict:
     """Mail goes to the test's SMTP server, sent in the background as in production."""
     return {
@@ -24,6 +27,8 @@ def live_settings(smtp_port: int) -> dict:
         "OUTBOX_DELIVERY": "background",
         "RATELIMIT_ENABLED": "false",
         "SIGNON_MIN_SECONDS": "0",
+        "ORGANISER_NAME": ORGANISER_NAME,
+        "ORGANISER_EMAIL": ORGANISER_EMAIL,
     }
 
 

@@ -12,10 +12,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from extensions import db
+from models import NameCorrection
 from tests.helpers import PASSWORD, ROOT, link_in
 
 # Imported so pytest finds the fixtures `inbox`, `live_server` and `smtp_server`.
-from tests.live_server import inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
+from tests.live_server import ORGANISER_EMAIL, inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -460,3 +461,34 @@ def test_pages_pass_axe_and_errors_are_tied_to_their_fields(
     expect(moderator.locator("li.queue-item")).to_have_count(1)
     problems += axe_problems(moderator, "moderation queue", artifacts)
     assert not problems, "accessibility problems:\n" + "\n".join(problems)
+
+
+def test_screenshots_of_the_top_of_the_page_the_form_and_a_correction_to_review(
+    new_page, shared_statement, make_endorsement, make_moderator, artifacts
+):
+    """Issue 15: what a new user sees first on a phone, and what a moderator sees of a correction."""
+    make_moderator(email=MODERATOR)
+    endorsement = make_endorsement(shared_statement, status="approved", organisation="Prey Lang Community")
+    db.session.add(
+        NameCorrection(
+            endorsement=endorsement,
+            proposed={**endorsement.public_fields(), "organisation_km": KHMER_NAME, "location": "Kratie"},
+            note="Please add our name in Khmer.",
+        )
+    )
+    slug = seeded(shared_statement)
+
+    phone = new_page(MOBILE)
+    phone.goto(f"/statements/{slug}")
+    phone.screenshot(path=artifacts / "statement-top-360.png")
+    follow_the_jump_link(phone)
+    phone.screenshot(path=artifacts / "signon-form-top-360.png")
+
+    moderator = new_page(DESKTOP)
+    log_in(moderator)
+    moderator.get_by_role("link", name="1 name correction to decide").click()
+    expect(moderator.locator("table.side-by-side tr.changed")).to_have_count(2)
+    moderator.screenshot(path=artifacts / "correction-review-1280.png", full_page=True)
+    moderator.set_viewport_size(MOBILE)
+    assert_fits(moderator, "the correction to review")
+    moderator.screenshot(path=artifacts / "correction-review-360.png", full_page=True)
