@@ -217,7 +217,7 @@ def _without_repeats(statement: Statement, rows: list[Row], report: ImportReport
                 Endorsement.statement_id == statement.id,
                 Endorsement.organisation_key.in_({row.pair[0] for row in rows}),
             )
-        ).tuples()
+        )
     )
     first_line: dict[tuple[str, str], int] = {}
     fresh = []

@@ -76,22 +76,31 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     mark's, else UTF-8, else the legacy code page."""
     if encoding:
         return _decode_as(data, encoding), encoding
+    guess = _guess_encoding(data)
+    try:
+        return _decode_as(data, guess), guess
+    except SpreadsheetError as error:
+        raise SpreadsheetError(_not_readable("binary")) from error
+
+
+def _guess_encoding(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(data[len(codecs.BOM_UTF8) :], "utf-8"), "UTF-8"
+        return "UTF-8"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_as(data, "utf-16"), "UTF-16"
+        return "UTF-16"
     if b"\x00" in data[:4096]:
         # UTF-16 without a mark: ASCII letters leave every other byte empty.
-        return _decode_as(data, "utf-16-be" if data[0] == 0 else "utf-16-le"), "UTF-16"
+        return "UTF-16-BE" if data[0] == 0 else "UTF-16-LE"
     try:
-        return data.decode("utf-8"), "UTF-8"
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return _decode_as(data, LEGACY_ENCODING), LEGACY_ENCODING
+        return LEGACY_ENCODING
+    return "UTF-8"
 
 
 def _decode_as(data: bytes, encoding: str) -> str:
     try:
-        text = data.decode(encoding)
+        text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except LookupError as error:
         raise SpreadsheetError(_("Unknown text encoding “%(encoding)s”.", encoding=encoding)) from error
     except UnicodeDecodeError as error:
@@ -103,8 +112,11 @@ def _decode_as(data: bytes, encoding: str) -> str:
             )
         ) from error
     text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise SpreadsheetError(_("This is not a spreadsheet. Please upload a CSV or XLSX file."))
+    sample = text[:65536]
+    # A text file has no control characters but tabs and line ends; a binary file has many.
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
+    if "\x00" in text or controls > len(sample) // 1000:
+        raise SpreadsheetError(_not_readable("binary"))
     return text
 
 

@@ -7,7 +7,7 @@ the server keeps no copy of it between the steps.
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -64,7 +64,10 @@ def upload():
 @bp.get("/sample.csv")
 def sample():
     """The sample in docs/, for a coalition to fill in."""
-    return send_file(SAMPLE, mimetype="text/csv", as_attachment=True, download_name=SAMPLE.name)
+    response = make_response(SAMPLE.read_bytes())
+    response.mimetype = "text/csv"
+    response.headers.set("Content-Disposition", "attachment", filename=SAMPLE.name)
+    return response
 
 
 def _largest_field() -> int:
@@ -119,10 +122,10 @@ def _import(statement: Statement, sheet, form: ImportPreviewForm, mapping: dict[
     db.session.commit()
     flash(
         _(
-            "Imported %(added)d endorsements from %(file)s; %(skipped)d rows were already there. "
-            "%(mails)d contacts were asked to confirm.",
-            added=len(report.added),
+            "Imported from %(file)s: %(added)d new, %(skipped)d already there, "
+            "%(mails)d asked to confirm by mail.",
             file=report.file,
+            added=len(report.added),
             skipped=len(report.skipped),
             mails=report.mails,
         ),
