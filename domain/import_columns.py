@@ -13,21 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 
 from domain import RuleError
+from domain.endorsements import SUBMITTED_FIELDS
 
 SUBMITTED_AT = "submitted_at"
 # The sign-on form's fields a row may fill; `authorised` is not among them (see domain.importing).
-FIELDS = (
-    "organisation",
-    "organisation_km",
-    "acronym",
-    "location",
-    "website",
-    "contact_name",
-    "email",
-    "phone",
-    "message",
-    "anonymous",
-)
+FIELDS = tuple(name for name in SUBMITTED_FIELDS if name != "authorised")
 TARGETS = (SUBMITTED_AT, *FIELDS)
 
 # Headers recognised for each field, compared without case, spaces or punctuation. Each

@@ -7,6 +7,7 @@ from wtforms import BooleanField, FieldList, HiddenField, SelectChoice, SelectFi
 from wtforms.validators import DataRequired, Optional
 
 from forms.hygiene import NOT_A_CHOICE, NoControlCharacters, at_most, strip
+from forms.moderation import ChooseStatementForm
 from forms.signon import SignOnForm
 
 SPREADSHEET_EXTENSIONS = ["csv", "tsv", "txt", "xlsx"]
@@ -26,14 +27,7 @@ class ImportRowForm(SignOnForm):
     submit = None
 
 
-class ImportUploadForm(FlaskForm):
-    statement_id = SelectField(
-        _l("Statement"),
-        coerce=int,
-        choices=[],
-        invalid_value_message=NOT_A_CHOICE,
-        invalid_choice_message=NOT_A_CHOICE,
-    )
+class ImportUploadForm(ChooseStatementForm):
     spreadsheet = FileField(
         _l("Spreadsheet"),
         validators=[

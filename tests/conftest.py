@@ -11,6 +11,7 @@ from app import create_app
 from extensions import db, limiter
 from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus, now_utc
 from tests.helpers import PASSWORD, ROOT, SHARED_STATEMENT, AuthActions, make_test_app
+from tests.smtp import SmtpServer
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -83,6 +84,14 @@ def limited_client(database_url, app):
     limiter.reset()
     with limited.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1; a module mails through it with `smtp_settings(smtp)`."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -146,6 +146,11 @@ def make_test_app(database_url: str, **config):
     return app
 
 
+def smtp_settings(server) -> dict:
+    """The app settings that send mail through the test's SMTP server (`smtp` fixture)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port, "MAIL_SUPPRESS_SEND": False}
+
+
 # ---------------------------------------------------------------- reading pages
 
 

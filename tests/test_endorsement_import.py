@@ -18,21 +18,14 @@ from tests.helpers import (
     link_in,
     outbox_mails,
     parse,
+    smtp_settings,
     xlsx_bytes,
 )
-from tests.smtp import SmtpServer
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def app_config(smtp):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+    return smtp_settings(smtp)
 
 
 @pytest.fixture

@@ -9,20 +9,12 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from domain.tokens import make_token
 from extensions import db
 from models import Endorsement, ModerationEvent, OutboxMail
-from tests.helpers import csrf_from, link_in, list_items, outbox_mails, sign, text_of
-from tests.smtp import SmtpServer
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+from tests.helpers import csrf_from, link_in, list_items, outbox_mails, sign, smtp_settings, text_of
 
 
 @pytest.fixture
 def app_config(smtp):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port, "MAIL_SUPPRESS_SEND": False}
+    return smtp_settings(smtp)
 
 
 @pytest.fixture

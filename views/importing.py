@@ -40,10 +40,7 @@ def _owner() -> str:
 @bp.route("/", methods=["GET", "POST"])
 def upload():
     form = ImportUploadForm()
-    form.statement_id.choices = [
-        SelectChoice(s.id, s.title)
-        for s in db.session.scalars(sa.select(Statement).order_by(Statement.id.desc()))
-    ]
+    form.offer(db.session.scalars(sa.select(Statement).order_by(Statement.id.desc())))
     if form.validate_on_submit():
         upload = form.spreadsheet.data
         try:
