@@ -14,7 +14,7 @@ import i18n
 import templating
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views import admin, auth, corrections, errors, exports, health, info, moderation, public
+from views import admin, auth, corrections, errors, exports, health, importing, info, moderation, public
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
@@ -154,7 +154,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    blueprints = (public.bp, exports.bp, info.bp, moderation.bp, corrections.bp, admin.bp, auth.bp, health.bp)
+    blueprints = (
+        *(public.bp, exports.bp, info.bp),
+        *(moderation.bp, corrections.bp, admin.bp, importing.bp),
+        *(auth.bp, health.bp),
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

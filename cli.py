@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app app statements ...`, `flask --app app moderators ...`."""
+"""Command-line tools: `flask --app app statements ...`, `endorsements import`, `moderators ...`."""
 
 import logging
 import sys
@@ -10,10 +10,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from domain import RuleError
+from domain.import_columns import ORDERS, TARGETS, apply_overrides, recognise
+from domain.importing import ImportOptions, ImportReport, import_endorsements
 from domain.intake import process_signons
 from domain.outbox import Sender
 from domain.outbox_worker import run_worker, stop_on_signals
 from domain.retention import purge_contact_data
+from domain.spreadsheet import DELIMITER_NAMES, Sheet, read_spreadsheet
 from domain.statements import import_statement, import_translation, set_status
 from extensions import db
 from models import Moderator, OutboxMail, Role, Statement, StatementStatus
@@ -21,6 +24,7 @@ from models import Moderator, OutboxMail, Role, Statement, StatementStatus
 statements_cli = AppGroup("statements", help="Import and list statements.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
+endorsements_cli = AppGroup("endorsements", help="Bring in endorsements collected elsewhere.")
 retention_cli = AppGroup("retention", help="Erase contact data that is no longer needed.")
 
 
@@ -73,6 +77,90 @@ def _import_translation(path, translation_of, language, slug, if_empty) -> None:
     click.echo(f"{translation_of} [{language}]: {'text updated' if changed else 'already up to date'}.")
     if ignored:
         click.echo(f"The file's list of {ignored} endorser(s) was ignored: all languages share one list.")
+
+
+@endorsements_cli.command("import")
+@click.argument("slug")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Fill FIELD from the column HEADER (repeatable); FIELD= leaves a field out. Fields: "
+    + ", ".join(TARGETS)
+    + ".",
+)
+@click.option("--dry-run", is_flag=True, help="Check and report; store nothing.")
+@click.option("--ask-to-confirm", is_flag=True, help="Mail each contact the usual request to confirm.")
+@click.option(
+    "--encoding",
+    help="Text encoding of a CSV file (default: its byte-order mark, else UTF-8, else windows-1252).",
+)
+@click.option(
+    "--date-order", type=click.Choice(ORDERS), default="auto", help="How dates like 03/04/2026 are written."
+)
+@click.option(
+    "--timezone",
+    "zone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of the timestamps, e.g. Asia/Phnom_Penh.",
+)
+def import_endorsements_command(slug, path, overrides, dry_run, ask_to_confirm, encoding, date_order, zone):
+    """Import a spreadsheet (CSV or XLSX) of endorsements into the queue of statement SLUG."""
+    statement = db.session.scalar(Statement.select_by_slug(slug))
+    if statement is None:
+        raise click.ClickException(f"No statement with the slug {slug!r}.")
+    options = ImportOptions(date_order=date_order, time_zone=zone, ask_to_confirm=ask_to_confirm)
+    try:
+        sheet = read_spreadsheet(path.read_bytes(), path.name, encoding)
+        mapping = apply_overrides(sheet.headers, recognise(sheet.headers), _map_option(overrides))
+        report = import_endorsements(statement, sheet, mapping, options, dry_run=dry_run)
+    except RuleError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path.name}: {error} Nothing was imported.") from error
+    _echo_report(sheet, report)
+    if report.problems:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{path.name}: {len(report.problems)} problem(s) in the rows above. Nothing was imported."
+        )
+    db.session.commit()
+    verb = "Would add" if dry_run else "Added"
+    click.echo(
+        f"{verb} {len(report.added)} endorsement(s) to {slug}, {len(report.skipped)} skipped, "
+        f"{report.mails} asked to confirm by mail." + (" Dry run: nothing was stored." if dry_run else "")
+    )
+
+
+def _map_option(overrides: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in overrides:
+        target, equals, header = item.partition("=")
+        if not equals:
+            raise click.BadParameter(f"{item!r} is not FIELD=HEADER", param_hint="--map")
+        pairs[target.strip()] = header
+    return pairs
+
+
+def _echo_report(sheet: Sheet, report: ImportReport) -> None:
+    how = f"{sheet.encoding}, {DELIMITER_NAMES[sheet.delimiter]}-separated" if sheet.delimiter else "xlsx"
+    click.echo(f"{sheet.name}: {len(sheet.rows)} row(s) ({how}).")
+    columns = sorted(report.mapping.items(), key=lambda item: item[1])
+    click.echo("Columns: " + "; ".join(f"{name} <- {sheet.headers[index]!r}" for name, index in columns))
+    if report.ignored_columns:
+        click.echo("Not imported: " + "; ".join(repr(header) for header in report.ignored_columns))
+    if report.date_order_guessed:
+        click.echo("No date shows the order; read as month first (--date-order day-first if not).")
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    for line, name, repeats in report.skipped:
+        why = f"repeats line {repeats}" if repeats else "already on the statement"
+        click.echo(f"Line {line}: skipped ({name}): {why}.")
+    for row in report.duplicates:
+        others = "; ".join(row["duplicates"])
+        click.echo(f"Line {row['line']}: possible duplicate of {others} (flagged in the queue).")
 
 
 @statements_cli.command("set-status")
@@ -182,3 +270,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(moderators_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(endorsements_cli)

@@ -11,6 +11,7 @@ from flask_babel import format_datetime, get_locale, get_translations
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from domain.email_hints import email_hint
 from domain.labels import describe_suspicion, label
 from domain.statements import organisers_of, text_in
 from i18n import current_language
@@ -115,7 +116,7 @@ def _install_cached_gettext(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for function in (statement_text, status_label, language_name, language_switch):
+    for function in (statement_text, status_label, language_name, language_switch, email_hint):
         app.add_template_global(function)
     app.add_template_global(organisers_of, "organisers")
     app.add_template_filter(listed_name)

@@ -141,6 +141,18 @@ def add_received(statement: Statement, data: dict, source: str, moderator) -> En
     return endorsement
 
 
+def add_imported(
+    statement: Statement, data: dict, source: str, *, submitted_at=None, ask_to_confirm: bool = False
+) -> SignOn:
+    """A row of a coalition's own list (`domain.importing`): pending, or, when the organiser asks,
+    unconfirmed with the usual confirmation mail. The caller has checked it for repeats."""
+    status = EndorsementStatus.UNCONFIRMED if ask_to_confirm else EndorsementStatus.PENDING
+    when = {"submitted_at": submitted_at} if submitted_at else {}
+    endorsement = _new_endorsement(statement, data, status, source=source, **when)
+    mail = notify_endorser_to_confirm(endorsement) if ask_to_confirm else None
+    return SignOn(endorsement, created=True, mail_queued=mail is not None)
+
+
 def confirm(endorsement: Endorsement) -> bool:
     """The contact proved the address works; moderators who asked are told. False if it already was."""
     if endorsement.is_confirmed:

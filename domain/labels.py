@@ -69,6 +69,7 @@ EVENT = {
     "edit": _l("display name edited"),
     "withdraw": _l("withdrawn"),
     "add_received": _l("added by a moderator"),
+    "import_row": _l("imported from a spreadsheet"),
     "note": _l("note added"),
 }
 MAIL_KIND = {
@@ -94,6 +95,8 @@ SUSPICION = {
     spam.BLOCKED_DOMAIN: _l("the email domain is on the block list"),
     spam.BLOCKED_NETWORK: _l("the address is in a blocked network"),
 }
+# Rows of an imported spreadsheet carry "import:<file name>" (domain.importing).
+IMPORTED_FROM = "import:"
 TOO_FAST = re.compile(r"^sent (?P<seconds>[\d.]+) s after the form was shown$")
 
 GROUPS = {
@@ -112,6 +115,8 @@ GROUPS = {
 def label(value: str | None, group: str) -> str:
     """The reader's word for a stored value of `group`."""
     word = GROUPS[group].get(value)
+    if word is None and group == "source" and (value or "").startswith(IMPORTED_FROM):
+        return _("imported from %(file)s", file=value.removeprefix(IMPORTED_FROM))
     return str(word) if word is not None else str(value or "")
 
 

@@ -340,6 +340,10 @@ def _note_queued_mail(session: Session, _flush_context) -> None:
 
 
 def _wake_sender_after_commit(session: Session) -> None:
+    # A savepoint's release fires after_commit too, but its rows are not yet visible to the
+    # sender's own connection: wait for the outermost commit.
+    if session.in_nested_transaction():
+        return
     if session.info.pop(_MAIL_QUEUED, False) and has_app_context():
         wake_sender(current_app._get_current_object())
 

@@ -80,8 +80,8 @@ class NoteForm(FlaskForm):
     submit = SubmitField(_l("Add note"))
 
 
-class ReceivedEndorsementForm(SignOnForm):
-    """An endorsement a moderator received by phone, on paper or in a meeting."""
+class ChooseStatementForm(FlaskForm):
+    """A form that starts by choosing the statement (of every status) its endorsements are for."""
 
     statement_id = SelectField(
         _l("Statement"),
@@ -90,6 +90,14 @@ class ReceivedEndorsementForm(SignOnForm):
         invalid_value_message=NOT_A_CHOICE,
         invalid_choice_message=NOT_A_CHOICE,
     )
+
+    def offer(self, statements) -> None:
+        self.statement_id.choices = [SelectChoice(s.id, s.title) for s in statements]
+
+
+class ReceivedEndorsementForm(ChooseStatementForm, SignOnForm):
+    """An endorsement a moderator received by phone, on paper or in a meeting."""
+
     source = SelectField(
         _l("Received by"),
         choices=[

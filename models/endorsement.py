@@ -140,7 +140,8 @@ class Endorsement(db.Model):
     )
     # The stable public order: given once, at approval (or import), never reused.
     position: Mapped[int | None]
-    source: Mapped[str] = mapped_column(sa.String(16), default="web")
+    # "web", "phone", "paper"... or "import:<file name>" for a row of an imported spreadsheet.
+    source: Mapped[str] = mapped_column(sa.String(200), default="web")
     submitted_at: Mapped[datetime] = mapped_column(default=now_utc)
     confirmed_at: Mapped[datetime | None]
     # Mails sent to the contact; capped so a form cannot be used to flood an inbox.

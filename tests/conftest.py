@@ -167,6 +167,14 @@ def moderator_client(client, auth, make_moderator):
 
 
 @pytest.fixture
+def admin_client(client, make_moderator, auth):
+    """A client logged in as an admin."""
+    make_moderator(email="admin@example.org", role="admin")
+    assert auth.login(email="admin@example.org").status_code == 302
+    return client
+
+
+@pytest.fixture
 def shared_statement(app):
     from domain.statements import import_statement
 

@@ -1,11 +1,14 @@
 """What several test modules share: the test app, sample data, and reading pages and mails as
 a person would. Pages are read through an HTML parser, never matched as raw markup."""
 
+import csv
 import io
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
@@ -31,6 +34,89 @@ VALID = {
     "message": "We support this.",
     "authorised": "y",
 }
+
+
+# A Google Forms export as coalitions have them: a "Timestamp" column, English and Khmer names.
+FORM_HEADERS = [
+    "Timestamp",
+    "Email Address",
+    "Organisation name",
+    "Acronym",
+    "Province",
+    "Website",
+    "Contact person",
+    "Phone number",
+    "Message",
+    "Score",
+]
+FORM_ROWS = [
+    [
+        "11/29/2026 14:03:12",
+        "sophea@mfn.example.org",
+        "Mekong Fishers Network",
+        "MFN",
+        "Kratie",
+        "https://mfn.example.org",
+        "Chan Sophea",
+        "+855 12 345 678",
+        "We support this.",
+        "",
+    ],
+    [
+        "11/30/2026 09:15:00",
+        "dara@example.org",
+        "សហគមន៍ព្រៃឡង់",
+        "",
+        "Kampong Thom",
+        "",
+        "Sok Dara",
+        "012 345 678",
+        "",
+        "",
+    ],
+    [
+        "12/01/2026 17:45:30",
+        "info@cchr.example.org",
+        "Cambodian Center for Human Rights",
+        "CCHR",
+        "Phnom Penh",
+        "https://www.cchr.example.org",
+        "Vann Sophath",
+        "",
+        "Count us in",
+        "",
+    ],
+]
+# What FORM_ROWS's timestamps mean (month first, as Google's default locale writes them).
+FORM_TIMES = [
+    datetime(2026, 11, 29, 14, 3, 12),
+    datetime(2026, 11, 30, 9, 15),
+    datetime(2026, 12, 1, 17, 45, 30),
+]
+
+
+def csv_bytes(headers=FORM_HEADERS, rows=FORM_ROWS, delimiter=",", encoding="utf-8") -> bytes:
+    """A sheet saved as CSV the way a spreadsheet program writes it (CRLF line ends)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerows([headers, *rows])
+    return out.getvalue().encode(encoding)
+
+
+def xlsx_bytes(headers=FORM_HEADERS, rows=FORM_ROWS) -> bytes:
+    """The same sheet as an Excel workbook; timestamps as real date cells, as Google's export has them."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Form responses 1"
+    sheet.append(headers)
+    for row in rows:
+        cells = list(row)
+        if headers[0] == "Timestamp" and cells[0]:
+            cells[0] = datetime.strptime(cells[0], "%m/%d/%Y %H:%M:%S")
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 class FreshContextClient(FlaskClient):
@@ -82,6 +168,25 @@ def hidden_fields(page, action: str | None = None) -> dict[str, str]:
             fields = form.find_all("input", type="hidden")
             return {field["name"]: field.get("value", "") for field in fields if field.get("name")}
     raise AssertionError(f"no form with action …{action} on the page")
+
+
+def form_values(page, action: str) -> dict[str, str]:
+    """What a browser sends for the form whose action ends with `action`, untouched: its inputs,
+    each select's chosen option and the ticked boxes (buttons are left for the test to press)."""
+    form = next(f for f in parse(page).find_all("form") if (f.get("action") or "").endswith(action))
+    values = {}
+    for field in form.find_all("input"):
+        kind = field.get("type", "text")
+        if (
+            field.get("name")
+            and kind not in ("submit", "file")
+            and (kind != "checkbox" or field.has_attr("checked"))
+        ):
+            values[field["name"]] = field.get("value", "")
+    for select in form.find_all("select"):
+        chosen = select.find("option", selected=True) or select.find("option")
+        values[select["name"]] = chosen.get("value", "") if chosen else ""
+    return values
 
 
 def csrf_from(page) -> str:

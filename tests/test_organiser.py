@@ -3,7 +3,6 @@ endorsers, the admin export, and what the public can and cannot see."""
 
 from datetime import datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from extensions import db
@@ -20,13 +19,6 @@ PUBLIC_SUFFIXES = [
     "/endorsements.pdf",
     "/embed",
 ]
-
-
-@pytest.fixture
-def admin_client(client, make_moderator, auth):
-    make_moderator(email="admin@example.org", role="admin")
-    assert auth.login(email="admin@example.org").status_code == 302
-    return client
 
 
 def post(client, url, page=None, **data):

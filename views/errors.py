@@ -63,8 +63,8 @@ def retry_message() -> str:
 _COMMITTED = "jointly_committed"
 
 
-def _note_commit(_session) -> None:
-    if has_request_context():
+def _note_commit(session) -> None:
+    if has_request_context() and not session.in_nested_transaction():  # a savepoint commits nothing yet
         setattr(g, _COMMITTED, True)
 
 

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from domain import RuleError, commit_or_refuse_duplicate
 from domain.duplicates import possible_duplicates
@@ -265,10 +264,7 @@ def add_endorsement_note(endorsement_id: int):
 def add_endorsement():
     """Type in an endorsement received by phone, paper or in a meeting; it joins the queue."""
     form = ReceivedEndorsementForm()
-    form.statement_id.choices = [
-        SelectChoice(s.id, s.title)
-        for s in db.session.scalars(sa.select(Statement).order_by(Statement.id.desc()))
-    ]
+    form.offer(db.session.scalars(sa.select(Statement).order_by(Statement.id.desc())))
     if form.validate_on_submit():
         statement = db.get_or_404(Statement, form.statement_id.data)
         try:
