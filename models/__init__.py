@@ -13,6 +13,7 @@ from models.endorsement import (
     EndorsementStatus,
     TransitionRefused,
 )
+from models.health import HealthProbe
 from models.moderator import Moderator, Role
 from models.notes import ModeratorNote, RejectionReason
 from models.outbox import OutboxMail, OutboxStatus
@@ -33,6 +34,7 @@ __all__ = [
     "now_utc",
     "Endorsement",
     "EndorsementStatus",
+    "HealthProbe",
     "ModerationEvent",
     "ListOrder",
     "Moderator",

@@ -1,8 +1,9 @@
 """Readable error pages; none of them shows submitted data back."""
 
+import logging
 import time
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -11,6 +12,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from extensions import limiter
+
+log = logging.getLogger("jointly.limits")
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -57,6 +60,8 @@ def retry_message() -> str:
 def register(app) -> None:
     @app.errorhandler(RateLimitExceeded)
     def too_many_attempts(error):
+        # The limit and the route, not the key: it holds a hash of the address or the account.
+        log.warning("rate limit %s reached on %s %s", error.limit.limit, request.method, request.endpoint)
         return render_error(429, retry_message())
 
     @app.errorhandler(CSRFError)
