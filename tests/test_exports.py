@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from models import EndorsementStatus, now_utc
-from tests.helpers import ROOT, expected_lines, pdf_text, squash
+from tests.helpers import ROOT, expected_lines, parse, pdf_text, squash
 from views.exports import local_only_fetcher
 
 FORMATS = {
@@ -254,9 +254,10 @@ def test_embed_shows_the_count_and_links_to_the_statement(client, mixed_statemen
 def test_embed_is_self_contained(client, mixed_statement):
     html = client.get("/statements/mixed/embed").get_data(as_text=True)
     assert "<style" not in html and "style=" not in html and "<script" not in html
-    assert 'href="/static/embed.css"' in html
+    stylesheet_url = parse(html).find("link", rel="stylesheet")["href"]
+    assert stylesheet_url.startswith("/static/embed.css?v=")
     assert "site.css" not in html and "Hidden" not in html and "First Org" not in html
-    with client.get("/static/embed.css") as stylesheet:
+    with client.get(stylesheet_url) as stylesheet:
         assert stylesheet.status_code == 200
 
 
