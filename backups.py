@@ -55,9 +55,9 @@ def migrations_pending(engine: Engine, directory: str) -> bool:
 
 
 def automatic_path(engine: Engine, backup_dir: str) -> Path:
-    """BACKUP_DIR/jointly-20261201-120000.sqlite3 (or .pgdump)."""
+    """BACKUP_DIR/jointly-20261201-120000-000000.sqlite3 (or .pgdump): sorted by name, oldest first."""
     suffix = ".sqlite3" if engine.dialect.name == "sqlite" else ".pgdump"
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     return Path(backup_dir) / f"{AUTOMATIC_PREFIX}{stamp}{suffix}"
 
 

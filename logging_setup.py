@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
+            "request_id": getattr(record, "request_id", "-"),
         }
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
@@ -61,8 +61,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        if not getattr(record, "request_id", None):
-            record.request_id = current_request_id()
+        record.request_id = getattr(record, "request_id", "-")
         return super().format(record)
 
 
@@ -140,9 +139,24 @@ def _log_request(response):
     return response
 
 
+def _record_with_request_id(make_record):
+    """Every record made during a request carries its id, whoever logs it and wherever the
+    record is formatted later (the logging cookbook's way to add context)."""
+
+    def make(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        record.request_id = current_request_id()
+        return record
+
+    make.adds_request_id = True
+    return make
+
+
 def init_app(app: Flask) -> None:
     """Configure logging, then time and log every request. Registered before every other
     after_request hook, so it runs last and logs the final status."""
     logging.config.dictConfig(logging_config(app))
+    if not getattr(logging.getLogRecordFactory(), "adds_request_id", False):
+        logging.setLogRecordFactory(_record_with_request_id(logging.getLogRecordFactory()))
     app.before_request(_start_request)
     app.after_request(_log_request)

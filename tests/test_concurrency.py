@@ -1,7 +1,5 @@
 """Under a real multi-worker server: nothing acknowledged is lost, limits are shared."""
 
-import os
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement
-from tests.servers import Browserless, Gunicorn, RedisServer
+from tests.servers import Browserless, Gunicorn
 
 pytestmark = pytest.mark.server
 
@@ -22,19 +20,6 @@ SETTINGS = {
     "RATELIMIT_ENABLED": "false",
     "SIGNON_MIN_SECONDS": "0",
 }
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """A private Redis for this test; without redis-server the test skips, except in CI where it fails."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (Debian: redis-server); this test starts a private one"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}. CI=true: a skip here would hide an untested rate limit")
-        pytest.skip(reason)
-    with RedisServer(binary, tmp_path) as server:
-        yield server.url
 
 
 def _run_sign_ons(server: Gunicorn, slug: str, on_progress=None) -> dict[str, int | str]:
@@ -94,13 +79,15 @@ def test_killing_a_worker_mid_run_loses_nothing_acknowledged(database_url, make_
     assert len(acknowledged) >= SIGN_ONS - THREADS  # only requests in flight on the killed worker may fail
 
 
-def test_rate_limit_is_shared_by_two_workers_through_redis(database_url, make_statement, redis_url, tmp_path):
+def test_rate_limit_is_shared_by_two_workers_through_redis(
+    database_url, make_statement, redis_server, tmp_path
+):
     slug = "limited"
     make_statement(slug=slug)
     settings = {
         **SETTINGS,
         "RATELIMIT_ENABLED": "true",
-        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_server.url,
         "SIGNON_RATE_LIMIT": "5/minute",
     }
     with Gunicorn(database_url, settings, workers=2, log_path=tmp_path / "gunicorn.log") as server:
