@@ -44,7 +44,13 @@ from tests.servers import Gunicorn, WorkerMemory
 
 @contextlib.contextmanager
 def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+    """A new file for each server run that uses SQLite."""
+    path = workdir / "bench.sqlite3"
+    number = 1
+    while path.exists():
+        number += 1
+        path = workdir / f"bench-{number}.sqlite3"
+    yield f"sqlite:///{path}"
 
 
 @contextlib.contextmanager
