@@ -185,7 +185,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _finish_config(app: Flask) -> None:
     """Fill the settings that depend on others or on the instance folder."""
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # private: see secure_instance
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     database_url = app.config["DATABASE_URL"] or (

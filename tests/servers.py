@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -275,16 +274,6 @@ class Nginx(ChildServer):
 
     def memory(self) -> list[WorkerMemory]:
         return self.upstream.memory()
-
-
-def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
-    """Send bytes as they are and read the whole answer (for requests no client library sends)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
-        connection.sendall(request)
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class RedisServer(ChildServer):

@@ -101,3 +101,9 @@ def test_redis_killed_sign_ons_are_answered_and_stored_once(
     assert "falling back to in-memory storage" in log_path.read_text()
     report = json.loads(health)
     assert health_status == 200 and report["status"] == "degraded" and report["redis"] == {"ok": False}
+
+
+def test_healthz_leaves_redis_out_when_limits_are_off(database_url, redis_server):
+    app = make_test_app(database_url, RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI=redis_server.url)
+    report = app.test_client().get("/healthz").get_json()
+    assert report["redis"] is None and report["status"] == "ok"

@@ -38,9 +38,10 @@ def database_write() -> dict:
 
 
 def redis_state() -> dict | None:
-    """The limiter's shared store; None when limits are kept in memory. While it is down the
+    """The limiter's shared store; None when limits are off or kept in memory. While it is down the
     limiter counts in memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED): degraded, not failing."""
-    if current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"] or config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         return None
     return {"ok": bool(limiter.storage.check())}
 
