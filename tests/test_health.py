@@ -37,9 +37,16 @@ def test_healthz_reports_the_database_and_the_mail_queue(client, app):
     assert 290 <= report["outbox"]["oldest_due_seconds"] <= 600
 
 
-def test_healthz_is_503_when_the_database_cannot_be_reached():
-    app = make_test_app(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/nothing")
+def health_of(app):
+    """/healthz of an app of the test's own, whose connections are closed afterwards."""
     response = app.test_client().get("/healthz")
+    with app.app_context():
+        db.engine.dispose()
+    return response
+
+
+def test_healthz_is_503_when_the_database_cannot_be_reached():
+    response = health_of(make_test_app(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/nothing"))
     assert response.status_code == 503
     assert response.get_json()["status"] == "failing"
     assert response.get_json()["database"] == {"ok": False, "error": "OperationalError"}
@@ -55,8 +62,7 @@ def test_healthz_is_503_when_the_database_takes_no_writes(database_url, tmp_path
             sa.text("CREATE TABLE health_probes (id INTEGER PRIMARY KEY, checked_at DATETIME)")
         )
     engine.dispose()
-    app = make_test_app(f"sqlite:///file:{path}?mode=ro&uri=true")
-    response = app.test_client().get("/healthz")
+    response = health_of(make_test_app(f"sqlite:///file:{path}?mode=ro&uri=true"))
     assert response.status_code == 503 and not response.get_json()["database"]["ok"]
 
 
@@ -105,5 +111,5 @@ def test_redis_killed_sign_ons_are_answered_and_stored_once(
 
 def test_healthz_leaves_redis_out_when_limits_are_off(database_url, redis_server):
     app = make_test_app(database_url, RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI=redis_server.url)
-    report = app.test_client().get("/healthz").get_json()
+    report = health_of(app).get_json()
     assert report["redis"] is None and report["status"] == "ok"
