@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format serve install install-dev clean bench translations compile-translations
+.PHONY: run test test-postgres lint format serve serve-nginx install install-dev clean bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,12 +60,24 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Production: gunicorn against DATABASE_URL, workers from WEB_CONCURRENCY.
+# Production: gunicorn against DATABASE_URL, workers from WEB_CONCURRENCY. A database that
+# holds data is backed up into BACKUP_DIR before migrations change it.
 serve: install
+	@scripts/system-deps.sh --serve
+	$(FLASK) backup --before-upgrade
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
 	RATELIMIT_STORAGE_URI=$${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0} \
-	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
+	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) --error-logfile - 'app:create_app()'
+
+# Production behind nginx (README "Deploying"): nginx on 127.0.0.1:$(PORT) from deploy/nginx.conf,
+# gunicorn on a unix socket and the mail worker; nginx's files under NGINX_DIR (instance/nginx).
+serve-nginx: install
+	@scripts/system-deps.sh --nginx
+	$(FLASK) backup --before-upgrade
+	$(FLASK) db upgrade
+	$(FLASK) statements import --if-empty
+	PORT=$(PORT) BIN=$(BIN) scripts/serve-nginx.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,17 +1,23 @@
 """Jointly: the composition root. `flask --app app` finds `create_app`."""
 
+import logging
 import os
 import secrets
+import stat
+import time
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 import i18n
+import logging_setup
 import templating
+from backups import sqlite_path
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
 from views import admin, auth, corrections, errors, exports, health, importing, info, moderation, public
@@ -71,6 +77,14 @@ DEFAULTS = {
     "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
     # The interface language for readers whose browser asks for none we have, and for moderators' mail.
     "DEFAULT_LANGUAGE": "en",
+    # Downloads of the list (CSV, JSON, Markdown, text, PDF) per client address.
+    "EXPORT_RATE_LIMIT": "30/minute;300/day",
+    # text for people, json (one object per line) for log collectors.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    # Where `flask backup --before-upgrade` writes (default: instance/backups) and how many it keeps.
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 5,
 }
 
 
@@ -106,9 +120,31 @@ def _instance_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def secure_instance(instance_path: str, database_url: str) -> None:
+    """Contact data lives in the SQLite file and the secret key in instance/: only their owner
+    may read them. Creates instance/ as 0700 and the database as 0600 (SQLite gives its -wal
+    and -shm files the database's mode); existing ones are left as they are, with a warning
+    when anyone else can read them."""
+    log = logging.getLogger("jointly.files")
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
+    database = sqlite_path(database_url)
+    if database is not None and database.parent.is_dir() and not database.exists():
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # SQLite takes an empty file
+    candidates = [Path(instance_path)]
+    if database is not None:
+        candidates += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    for path in candidates:
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            wanted = "0700" if path.is_dir() else "0600"
+            mode = oct(stat.S_IMODE(path.stat().st_mode))[2:]
+            log.warning("%s is mode %s: others can read it; run chmod %s %s", path, mode, wanted, path)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     _configure(app, test_config)
+    logging_setup.init_app(app)
+    secure_instance(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
     _init_extensions(app)
     _register_blueprints(app)
     i18n.init_app(app)
@@ -128,6 +164,10 @@ def _configure(app: Flask, test_config: dict | None) -> None:
         # A cached statement page keeps its form; the token must live as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down: count in this process's memory (a warning is logged) instead of failing
+        # requests, and never let the limiter turn an answer into an error once a view committed.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         # Interface languages, each with a catalogue in translations/ (English is the source text).
         LANGUAGES=("en", "km"),
     )
@@ -168,7 +208,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _finish_config(app: Flask) -> None:
     """Fill the settings that depend on others or on the instance folder."""
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # private: see secure_instance
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     database_url = app.config["DATABASE_URL"] or (
@@ -189,19 +229,61 @@ def _finish_config(app: Flask) -> None:
         raise ConfigError(
             f"OUTBOX_DELIVERY={app.config['OUTBOX_DELIVERY']!r} is not one of {outbox.DELIVERY_MODES}"
         )
+    app.config["BACKUP_DIR"] = app.config["BACKUP_DIR"] or os.path.join(app.instance_path, "backups")
+    if not app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # A Redis that hangs must not hold a request: give up within a second and count in memory.
+        timeouts = {"socket_timeout": 1, "socket_connect_timeout": 1}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            **timeouts,
+            **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        }
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
+# The WAL is checkpointed into the database every 1000 pages (4 MiB) and cut back to this size
+# after each checkpoint that resets it; without a limit it keeps its largest size forever.
+SQLITE_WAL_LIMIT_BYTES = 8 * 1024 * 1024
+# Readers that never pause starve the automatic checkpoint, so the WAL cannot restart from its
+# beginning; every this many seconds a connection going back to the pool tries a TRUNCATE one.
+SQLITE_CHECKPOINT_SECONDS = 60
+_last_checkpoint = {"at": time.monotonic()}
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__ == "sqlite3"
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record):
-    """SQLite needs WAL for concurrent readers, enforced foreign keys and patience when busy."""
-    if type(dbapi_connection).__module__ != "sqlite3":
+    """SQLite needs WAL for concurrent readers, enforced foreign keys, patience when busy, and a
+    WAL that does not grow without bound."""
+    if not _is_sqlite(dbapi_connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
+    cursor.execute("PRAGMA wal_autocheckpoint=1000")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkin")
+def _checkpoint_sqlite(dbapi_connection, _record):
+    """Now and then, between transactions, move the whole WAL into the database and empty it.
+    It waits at most 200 ms for readers; if they do not let it, the next one tries again."""
+    if dbapi_connection is None or not _is_sqlite(dbapi_connection):
+        return
+    if time.monotonic() - _last_checkpoint["at"] < SQLITE_CHECKPOINT_SECONDS:
+        return
+    _last_checkpoint["at"] = time.monotonic()
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=200")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+import backups
 from domain import RuleError
 from domain.import_columns import ORDERS, TARGETS, apply_overrides, recognise
 from domain.importing import ImportOptions, ImportReport, import_endorsements
@@ -265,7 +266,60 @@ def purge_command(days: int | None):
     click.echo(f"{count} endorsement(s) anonymised (statements closed more than {days} day(s) ago).")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--before-upgrade",
+    is_flag=True,
+    help="Only if the database holds data and `flask db upgrade` would change it (make serve does this).",
+)
+def backup_command(path: Path | None, before_upgrade: bool):
+    """Write a consistent backup of the database to PATH (default: a new file in BACKUP_DIR,
+    of which the last BACKUP_KEEP are kept)."""
+    engine = db.engine
+    if before_upgrade and not (
+        backups.holds_data(engine)
+        and backups.migrations_pending(engine, current_app.extensions["migrate"].directory)
+    ):
+        click.echo("No backup needed: the database is empty or has no migration to apply.")
+        return
+    written = _write_backup(engine, path)
+    click.echo(f"Backup written to {written}.")
+
+
+def _write_backup(engine, path: Path | None = None) -> Path:
+    """A backup at `path`, or a new automatic one in BACKUP_DIR (older ones pruned)."""
+    backup_dir = current_app.config["BACKUP_DIR"]
+    try:
+        written = backups.backup(engine, path or backups.automatic_path(engine, backup_dir))
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if path is None:
+        for old in backups.prune(backup_dir, current_app.config["BACKUP_KEEP"]):
+            click.echo(f"Removed the old backup {old}.")
+    return written
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (it is backed up first).")
+def restore_command(path: Path, force: bool):
+    """Restore a backup made by `flask backup` into this database (stop the app first)."""
+    engine = db.engine
+    db.session.remove()
+    try:
+        kind = backups.backup_kind(path)
+        if force and kind == engine.dialect.name and backups.holds_data(engine):
+            click.echo(f"The data being replaced was backed up to {_write_backup(engine)}.")
+        backups.restore(engine, path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path}.")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(statements_cli)
     app.cli.add_command(moderators_cli)
     app.cli.add_command(outbox_cli)

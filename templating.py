@@ -1,6 +1,8 @@
 """What every template can use, pages and mails alike: the reader's words for stored values,
 names as the list prints them, the language switcher, and Markdown made safe."""
 
+import hashlib
+import os
 from urllib.parse import urlencode
 
 import markdown
@@ -96,6 +98,32 @@ def moment(value) -> str:
     return format_datetime(value, "d MMM y, HH:mm") if value else ""
 
 
+_static_hashes: dict[tuple, str] = {}
+
+
+def static_version(filename: str) -> str | None:
+    """The first 12 hex digits of the file's SHA-256, recomputed only when the file changes."""
+    path = os.path.join(current_app.static_folder, filename)
+    try:
+        seen = os.stat(path)
+    except OSError:
+        return None
+    key = (path, seen.st_mtime_ns, seen.st_size)
+    if key not in _static_hashes:
+        with open(path, "rb") as file:
+            _static_hashes[key] = hashlib.sha256(file.read()).hexdigest()[:12]
+    return _static_hashes[key]
+
+
+def version_static_urls(endpoint: str, values: dict) -> None:
+    """url_for('static', filename=...) carries the file's content hash (?v=...): nginx serves
+    such addresses with a year's immutable caching, and a changed file gets a new address."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = static_version(values["filename"])
+        if version:
+            values["v"] = version
+
+
 def _install_cached_gettext(app: Flask) -> None:
     """Flask-Babel finds the catalogue afresh for every string, through several context
     look-ups; the moderation queue translates hundreds per page. Keep the catalogue of each
@@ -124,4 +152,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(describe_suspicion, "suspicion")
     app.add_template_filter(moment)
     app.context_processor(lambda: {"current_language": current_language()})
+    app.url_defaults(version_static_urls)
     _install_cached_gettext(app)

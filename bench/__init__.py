@@ -10,6 +10,7 @@ and every server started here is stopped at the end, also on error.
     seed.py       the data: migrations, then 10,000 approved and 100,000 pending endorsements
     runs.py       the server runs: a database, gunicorn (tests.servers.Gunicorn), their scenarios
     scenarios.py  what each scenario measures and its goal; signons.py the sign-ons and their check
+    nginx.py      the page through nginx (deploy/nginx.conf) against nginx serving its bytes as a file
     wrk.py        one bounded wrk run; cpu.py who used the CPU meanwhile
     client.py     the HTTP client of the set-up steps (forms, cookies, the moderator's login)
     report.py     the terminal table and docs/benchmarks.md

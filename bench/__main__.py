@@ -31,6 +31,7 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
         help="wrk connections for moderation_queue: moderators at once (default 2)",
     )
     parser.add_argument("--skip-postgres", action="store_true", help="leave out sign-ons on PostgreSQL")
+    parser.add_argument("--skip-nginx", action="store_true", help="leave out the runs through nginx")
     parser.add_argument(
         "--app-dir", type=Path, default=ROOT, help="the app to measure (default: this checkout)"
     )

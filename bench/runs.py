@@ -22,6 +22,7 @@ from bench.config import (
     log,
     run_command,
 )
+from bench.nginx import nginx_front, page_through_nginx, page_through_nginx_goal, static_copy
 from bench.paired import repeat_vs_new_goal, repeat_vs_new_signon
 from bench.scenarios import (
     Result,
@@ -44,7 +45,13 @@ from tests.servers import Gunicorn, WorkerMemory
 
 @contextlib.contextmanager
 def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+    """A new file for each server run that uses SQLite."""
+    path = workdir / "bench.sqlite3"
+    number = 1
+    while path.exists():
+        number += 1
+        path = workdir / f"bench-{number}.sqlite3"
+    yield f"sqlite:///{path}"
 
 
 @contextlib.contextmanager
@@ -67,6 +74,7 @@ class ServerRun:
     scenarios: tuple[Scenario, ...]
     with_queue: bool = False  # seed the 100,000 pending endorsements too
     optional: bool = False
+    behind_nginx: bool = False  # the scenarios go through nginx (deploy/nginx.conf) in front of gunicorn
 
 
 SERVER_RUNS = (
@@ -83,6 +91,18 @@ SERVER_RUNS = (
             Scenario("baseline_again", baseline_again, baseline=True),
         ),
         with_queue=True,
+    ),
+    ServerRun(
+        "nginx",
+        sqlite_database,
+        (
+            Scenario("nginx_static_plain", static_copy("plain")),
+            Scenario("nginx_page_plain", page_through_nginx("plain"), goal=page_through_nginx_goal),
+            Scenario("nginx_static_gzip", static_copy("gzip")),
+            Scenario("nginx_page_gzip", page_through_nginx("gzip"), goal=page_through_nginx_goal),
+        ),
+        optional=True,  # without nginx installed the other figures still stand
+        behind_nginx=True,
     ),
     ServerRun(
         "PostgreSQL",
@@ -118,11 +138,15 @@ def run_server(server_run: ServerRun, options, workdir: Path, key_of) -> tuple[l
         log(f"building the {server_run.kind} database ({PUBLIC_COUNT:,} approved{queue})")
         ids = prepare_database(options.app_dir, database_url, key_of, with_queue=server_run.with_queue)
         log_path = workdir / f"gunicorn-{server_run.kind.lower()}.log"
-        with serving(options.app_dir, database_url, log_path) as server:
+        with serving(options.app_dir, database_url, log_path) as server, contextlib.ExitStack() as stack:
             target = Target(server, options, database_url, server_run.kind, ids)
+            if server_run.behind_nginx:
+                front, static_port, static_root = stack.enter_context(nginx_front(server, workdir))
+                target = Target(front, options, database_url, server_run.kind, ids)
+                target.shared.update(static_port=static_port, static_root=static_root)
             results = [scenario.run(target) for scenario in server_run.scenarios]
-            settle(server)  # let POSTs still queued when wrk stopped finish before counting rows
-            memory = [(server_run.kind, worker) for worker in server.memory()]
+            settle(target.server)  # let POSTs still queued when wrk stopped finish before counting rows
+            memory = [(server_run.kind, worker) for worker in target.server.memory()]
         for result in results:
             if result.scenario.verify:
                 result.scenario.verify(target, result)
@@ -133,7 +157,9 @@ def run_all(options, workdir: Path, key_of) -> tuple[list[Result], Memory, list[
     """Every server run; a failed optional run becomes a problem in the report."""
     results, memory, problems = [], [], []
     for server_run in SERVER_RUNS:
-        if options.skip_postgres and server_run.kind == "PostgreSQL":
+        if (options.skip_postgres and server_run.kind == "PostgreSQL") or (
+            options.skip_nginx and server_run.behind_nginx
+        ):
             continue
         try:
             run_results, run_memory = run_server(server_run, options, workdir, key_of)

@@ -12,11 +12,12 @@ import argparse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.client import cookie_header, fetch, fetch_raw, login_cookie
 from bench.config import PUBLIC_COUNT, QUEUE_COUNT, USER_AGENT, log
 from bench.wrk import WrkRun, run_wrk
-from tests.servers import Gunicorn
+from tests.servers import Gunicorn, Nginx
 
 Goal = tuple[str, str, bool | None]  # (goal, what was measured, met); None: not measured
 
@@ -25,11 +26,13 @@ Goal = tuple[str, str, bool | None]  # (goal, what was measured, met); None: not
 class Target:
     """What a scenario runs against: a started server on a seeded database."""
 
-    server: Gunicorn
+    server: Gunicorn | Nginx
     options: argparse.Namespace
     database_url: str
     kind: str  # "SQLite" or "PostgreSQL"
     statement_ids: dict[str, int]
+    # What a server run's scenarios hand on to later ones (nginx: the static copy's port and rates).
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,6 +113,7 @@ def measure_plain(
     expected=("200",),
     connections: int | None = None,
     count_status: bool = True,
+    port: int | None = None,
 ) -> Result:
     """The same GET again and again under load; `count_status` checks every answer's status in Lua."""
     run = run_wrk(
@@ -120,6 +124,7 @@ def measure_plain(
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         env={"BENCH_COUNT_STATUS": "1" if count_status else "0"},
         connections=connections,
+        port=port,
     )
     result = Result(label, run, run.rps)
     if count_status:

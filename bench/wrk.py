@@ -75,8 +75,10 @@ def run_wrk(
     env=None,
     threads: int | None = None,
     connections: int | None = None,
+    port: int | None = None,
 ) -> WrkRun:
-    """One bounded wrk run against the server, once it has finished earlier work."""
+    """One bounded wrk run against the server (or another `port` on it, e.g. nginx's static
+    copy), once it has finished earlier work."""
     connections = connections or options.connections
     threads = min(threads or options.threads, connections)
     settle(server)
@@ -85,7 +87,7 @@ def run_wrk(
     command += ["--latency", "--timeout", "30s", "-s", script]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    command.append(f"http://127.0.0.1:{server.port}{path}")
+    command.append(f"http://127.0.0.1:{port or server.port}{path}")
     before = cpu_snapshot(server)
     done = subprocess.run(
         command, cwd=BENCH_DIR, env={**os.environ, **(env or {})}, capture_output=True, text=True,

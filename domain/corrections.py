@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from domain import RuleError
 from domain.audit import record
-from domain.endorsements import edit_public_fields, require
+from domain.endorsements import edit_public_fields, log_decision, require
 from domain.notifications import (
     notify_endorser_that_correction_is_accepted,
     notify_endorser_that_correction_is_declined,
@@ -44,6 +44,7 @@ def request_correction(endorsement: Endorsement, changes: dict, note: str | None
         after=after,
         note=note,
     )
+    log_decision("correction requested", endorsement)
     notify_moderators_of_correction(endorsement)
     return correction
 
@@ -62,6 +63,7 @@ def accept_correction(correction: NameCorrection, moderator) -> None:
     endorsement = correction.endorsement
     edit_public_fields(endorsement, moderator, correction.proposed)
     record("correction_accepted", moderator=moderator, endorsement=endorsement, after=correction.proposed)
+    log_decision("correction accepted", endorsement, moderator)
     notify_endorser_that_correction_is_accepted(endorsement)
 
 
@@ -75,4 +77,5 @@ def decline_correction(correction: NameCorrection, moderator, reason: str | None
         endorsement=correction.endorsement,
         after={"proposed": correction.proposed, "reason": correction.decline_reason},
     )
+    log_decision("correction declined", correction.endorsement, moderator)
     notify_endorser_that_correction_is_declined(correction.endorsement, correction)

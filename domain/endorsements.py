@@ -6,6 +6,7 @@ each operation queues the mail it causes (`domain.notifications`) in the caller'
 transaction; the commit wakes the sender.
 """
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -29,6 +30,8 @@ from domain.notifications import (
 from extensions import db
 from models import Endorsement, EndorsementStatus, ModeratorNote, Statement, TransitionRefused, now_utc
 from models.endorsement import organisation_key
+
+log = logging.getLogger("jointly.decisions")
 
 SUBMITTED_FIELDS = (
     "organisation",
@@ -64,6 +67,18 @@ class SignOn:
     endorsement: Endorsement
     created: bool
     mail_queued: bool
+
+
+def log_decision(action: str, endorsement: Endorsement, moderator=None) -> None:
+    """A line for the operators: ids and the new status only, never a name, contact or note."""
+    log.info(
+        "%s: endorsement %s on statement %s is %s (moderator %s)",
+        action,
+        endorsement.id,
+        endorsement.statement_id,
+        endorsement.status,
+        moderator.id if moderator else "-",
+    )
 
 
 def require(endorsement: Endorsement, event: str) -> None:
@@ -120,9 +135,11 @@ def submit(
     """
     repeat = None if suspicion else _standing_repeat(statement, data)
     if repeat is not None:
+        log_decision("repeated sign-on", repeat)
         return SignOn(repeat, created=False, mail_queued=bool(notify_endorser_of_repeat_signon(repeat)))
     status = EndorsementStatus.SUSPECTED if suspicion else EndorsementStatus.UNCONFIRMED
     endorsement = _new_endorsement(statement, data, status, suspicion=suspicion, ip_hash=ip_hash)
+    log_decision("sign-on", endorsement)
     mail = None if suspicion else notify_endorser_to_confirm(endorsement)
     return SignOn(endorsement, created=True, mail_queued=mail is not None)
 
@@ -138,6 +155,7 @@ def add_received(statement: Statement, data: dict, source: str, moderator) -> En
         )
     endorsement = _new_endorsement(statement, data, EndorsementStatus.PENDING, source=source)
     record("add_received", moderator=moderator, endorsement=endorsement, after={"source": source})
+    log_decision("received", endorsement, moderator)
     return endorsement
 
 
@@ -162,6 +180,7 @@ def confirm(endorsement: Endorsement) -> bool:
     record(
         "confirm", endorsement=endorsement, before={"status": before}, after={"status": endorsement.status}
     )
+    log_decision("confirm", endorsement)
     notify_moderators_of_new_endorsement(endorsement)
     return True
 
@@ -186,6 +205,7 @@ def approve(endorsement: Endorsement, moderator) -> None:
     _mark_decided(endorsement, moderator)
     after = {"status": endorsement.status, "position": endorsement.position}
     record("approve", moderator=moderator, endorsement=endorsement, before=before, after=after)
+    log_decision("approve", endorsement, moderator)
     notify_endorser_that_endorsement_is_published(endorsement)
 
 
@@ -199,6 +219,7 @@ def reject(endorsement: Endorsement, moderator, reason: str | None = None, *, te
     _mark_decided(endorsement, moderator)
     after = {"status": endorsement.status, "reason": endorsement.rejection_reason}
     record("reject", moderator=moderator, endorsement=endorsement, before={"status": before}, after=after)
+    log_decision("reject", endorsement, moderator)
     if tell_endorser:
         notify_endorser_that_endorsement_is_rejected(endorsement)
 
@@ -218,6 +239,7 @@ def edit_public_fields(endorsement: Endorsement, moderator, changes: dict) -> bo
     if endorsement.is_public and find_approved_duplicate(endorsement):
         raise DuplicateEndorsement(_("Another approved endorsement already has this name."))
     record("edit", moderator=moderator, endorsement=endorsement, before=before, after=after)
+    log_decision("edit", endorsement, moderator)
     return True
 
 
@@ -238,6 +260,7 @@ def withdraw(endorsement: Endorsement, moderator=None, note: str | None = None) 
         after=after,
         note=note,
     )
+    log_decision("withdraw", endorsement, moderator)
     notify_endorser_that_endorsement_is_withdrawn(endorsement)
     notify_moderators_of_withdrawal(endorsement)
 

@@ -1,7 +1,10 @@
 import logging
+import os
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
+from alembic.util import CommandError
 from flask import current_app
 
 # this is the Alembic Config object, which provides
@@ -64,6 +67,70 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Set to 1 by an operator who has a backup (`flask --app app backup PATH`) and means to downgrade
+# a database that holds endorsements: a downgrade drops the columns and tables it goes back over.
+BACKUP_TAKEN = "DOWNGRADE_BACKUP_TAKEN"
+
+
+def is_downgrade(migration_context) -> bool:
+    """Whether the command moves the schema back from where the database is now: to base, by
+    a relative step back, or to an ancestor of the current revision."""
+    if "destination_rev" not in migration_context.opts:  # current, check, stamp...
+        return False
+    destination = context.get_revision_argument()
+    heads = migration_context.get_current_heads()
+    if not heads:
+        return False
+    if destination is None or (isinstance(destination, str) and destination.startswith("-")):
+        return True
+    script = context.script
+    earlier = {
+        revision.revision
+        for head in heads
+        for revision in script.iterate_revisions(head, "base")
+        if revision.revision != head
+    }
+    return destination in earlier
+
+
+def refuse_downgrade_of_endorsements(connection, migration_context) -> None:
+    """`flask db downgrade base` once dropped 879 endorsements without a word: not again."""
+    if os.environ.get(BACKUP_TAKEN) == "1" or not is_downgrade(migration_context):
+        return
+    if "endorsements" not in sa.inspect(connection).get_table_names():
+        return
+    count = connection.execute(sa.text("SELECT count(*) FROM endorsements")).scalar()
+    connection.rollback()
+    if count:
+        raise CommandError(
+            f"This database holds {count} endorsement(s) and a downgrade drops what it goes back "
+            "over. Take a backup first (flask --app app backup PATH), then run the downgrade "
+            f"again with {BACKUP_TAKEN}=1."
+        )
+
+
+def prepare_sqlite(connection) -> None:
+    """Batch migrations rebuild a SQLite table by copying it and dropping the old one, which
+    enforced foreign keys refuse while other tables point at it (the downgrade that stopped
+    half-way). Foreign keys are off for the migration, as Alembic advises, and checked after;
+    scratch tables of an earlier run that stopped half-way are cleared."""
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    for (name,) in connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE '\\_alembic\\_tmp\\_%' ESCAPE '\\'"
+    ).all():
+        logger.warning("Dropping %s, left by a migration that stopped half-way.", name)
+        connection.exec_driver_sql(f'DROP TABLE "{name}"')
+    connection.commit()
+
+
+def check_sqlite(connection) -> None:
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    connection.commit()
+    if problems:
+        raise CommandError(f"The migration left rows whose foreign keys point nowhere: {problems[:5]}")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -89,10 +156,16 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            prepare_sqlite(connection)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        refuse_downgrade_of_endorsements(connection, context.get_context())
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            check_sqlite(connection)
 
 
 if context.is_offline_mode():

@@ -14,6 +14,7 @@ from models.endorsement import (
     EndorsementStatus,
     TransitionRefused,
 )
+from models.health import HealthProbe
 from models.intake import SignonIntake
 from models.moderator import Moderator, Role
 from models.notes import ModeratorNote, RejectionReason
@@ -37,6 +38,7 @@ __all__ = [
     "now_utc",
     "Endorsement",
     "EndorsementStatus",
+    "HealthProbe",
     "ModerationEvent",
     "ListOrder",
     "Moderator",

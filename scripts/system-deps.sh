@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export,
-# (with --test) Chromium for the browser tests, and (with --bench) wrk for the load
-# benchmark. Installs only what is missing.
+# Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export;
+# (--serve) pg_dump for the backup taken before migrations; (--nginx) nginx too, for
+# `make serve-nginx`; (--test) Chromium, poppler, nginx and pg_dump for the tests; (--bench)
+# also wrk for the load benchmark. Installs only what is missing.
 set -euo pipefail
 
+mode=${1:-}
 packages=()
 fc-list 2>/dev/null | grep -i "khmer" >/dev/null || packages+=(fonts-khmeros)
 ldconfig -p 2>/dev/null | grep "libpangoft2-1.0" >/dev/null || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
-if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
+if [[ -n $mode ]]; then
+  command -v pg_dump >/dev/null || packages+=(postgresql-client)
+fi
+if [[ $mode == --nginx || $mode == --test || $mode == --bench ]]; then
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || packages+=(nginx)
+fi
+if [[ $mode == --test || $mode == --bench ]]; then
   command -v chromium >/dev/null || packages+=(chromium)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)
 fi
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ $mode == --bench ]]; then
   command -v wrk >/dev/null || packages+=(wrk)
 fi
 

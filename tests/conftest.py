@@ -10,7 +10,8 @@ from flask_migrate import upgrade
 from app import create_app
 from extensions import db, limiter
 from models import Endorsement, EndorsementStatus, Moderator, Role, Statement, StatementStatus, now_utc
-from tests.helpers import PASSWORD, ROOT, SHARED_STATEMENT, AuthActions, make_test_app
+from tests.helpers import PASSWORD, ROOT, SHARED_STATEMENT, AuthActions, make_test_app, require_binary
+from tests.servers import RedisServer
 from tests.smtp import SmtpServer
 
 
@@ -18,7 +19,9 @@ def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    path.touch(mode=0o600)  # as the app creates its own: private (an empty file is a new database)
+    return f"sqlite:///{path}"
 
 
 def _drop_everything(url: str) -> None:
@@ -53,6 +56,10 @@ def app(database_url, app_config):
     app = make_test_app(database_url, **app_config)
     with app.app_context():
         yield app
+        # A sender thread the test started must not outlive it and take the next test's mail.
+        sender = app.extensions.get("jointly_outbox")
+        if sender is not None:
+            sender.stop()
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
@@ -181,3 +188,10 @@ def shared_statement(app):
     statement, _ = import_statement(SHARED_STATEMENT)
     db.session.commit()
     return statement
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server for this test, which the test may stop or kill."""
+    with RedisServer(require_binary("redis-server", "redis-server"), tmp_path) as server:
+        yield server

@@ -1,14 +1,18 @@
 """What several test modules share: the test app, sample data, and reading pages and mails as
 a person would. Pages are read through an HTML parser, never matched as raw markup."""
 
+import contextlib
 import csv
 import io
+import os
 import re
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
@@ -244,6 +248,17 @@ def post_button(client, url, page="/moderation/", **data):
 # ---------------------------------------------------------------- what was stored and sent
 
 
+def stored_texts() -> list[tuple[str, str]]:
+    """(table.column, value) for every text and JSON value in the database."""
+    texts = []
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)]
+            for row in connection.execute(sa.select(*columns)) if columns else ():
+                texts += [(f"{table.name}.{c.name}", str(v)) for c, v in zip(columns, row, strict=True) if v]
+    return texts
+
+
 def wait_until(condition, timeout: float = 10, every: float = 0.05):
     """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -326,3 +341,39 @@ def squash(text: str) -> str:
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+# ---------------------------------------------------------------- real parts the tests start
+
+
+def require_binary(name: str, package: str, fallback: str | None = None) -> str:
+    """The path of a program a test starts (e.g. redis-server); without it the test skips,
+    except in CI, where a skip would hide an untested part, so it fails."""
+    found = shutil.which(name) or (fallback if fallback and os.access(fallback, os.X_OK) else None)
+    if found:
+        return found
+    reason = f"{name} is not installed (Debian: {package}); this test starts its own"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}. CI=true: a skip here would hide an untested part")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def scratch_database(database_url: str, name: str, tmp_path: Path):
+    """An empty database of the suite's kind beside the test database: on PostgreSQL
+    `<test database>_<name>`, made afresh and dropped afterwards; on SQLite a new file."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+        return
+    scratch = f"{url.database}_{name}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
+    try:
+        yield url.set(database=scratch).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()

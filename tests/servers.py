@@ -6,6 +6,7 @@ import http.client
 import http.cookiejar
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import redis
 
+from deploy.render import write_local
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
 CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 # Inherited from a developer's shell they would change what is tested or measured.
 UNSET = ("BASE_URL", "WEB_CONCURRENCY", "FLASK_DEBUG", "PORT")
@@ -222,6 +225,55 @@ def _proc_status(pid: int) -> dict[str, int]:
             if value.strip().endswith("kB"):
                 fields[name] = int(value.split()[0])
     return fields
+
+
+class Nginx(ChildServer):
+    """nginx on 127.0.0.1 with the project's own configuration (deploy/nginx.conf, rendered by
+    deploy/render.py as `make serve-nginx` renders it) in front of a started `Gunicorn`.
+
+    `extra_http` is added to nginx's http block (the benchmark's static file server). Its
+    access and error log, and its cache, are under `run_dir`.
+    """
+
+    name = "nginx"
+
+    def __init__(self, upstream: Gunicorn, run_dir: Path, extra_http: str = "", start_timeout: float = 20):
+        super().__init__(run_dir / "nginx.log", start_timeout)
+        self.upstream, self.run_dir = upstream, run_dir
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.config = write_local(run_dir, self.port, f"127.0.0.1:{upstream.port}", extra_http)
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def launch(self, log) -> subprocess.Popen:
+        command = [NGINX, "-p", str(self.run_dir), "-c", str(self.config), "-e", "stderr"]
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url("/ping"), timeout=2) as response:
+                return response.status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+
+    def terminate(self) -> None:
+        """SIGTERM: nginx's fast shutdown; its workers go with the master."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def worker_pids(self) -> list[int]:
+        """nginx's workers, and gunicorn's master and workers: everything serving a request."""
+        own = sorted(child for child in _all_pids() if _parent_pid(child) == self.process.pid)
+        return [*own, self.upstream.process.pid, *self.upstream.worker_pids()]
+
+    def memory(self) -> list[WorkerMemory]:
+        return self.upstream.memory()
 
 
 class RedisServer(ChildServer):

@@ -1,7 +1,5 @@
 """Under a real multi-worker server: nothing acknowledged is lost, limits are shared."""
 
-import os
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +10,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Endorsement, SignonIntake
 from tests.helpers import signons_decided, wait_until
-from tests.servers import Browserless, Gunicorn, RedisServer
+from tests.servers import Browserless, Gunicorn
 
 pytestmark = pytest.mark.server
 
@@ -24,19 +22,6 @@ SETTINGS = {
     "RATELIMIT_ENABLED": "false",
     "SIGNON_MIN_SECONDS": "0",
 }
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """A private Redis for this test; without redis-server the test skips, except in CI where it fails."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (Debian: redis-server); this test starts a private one"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}. CI=true: a skip here would hide an untested rate limit")
-        pytest.skip(reason)
-    with RedisServer(binary, tmp_path) as server:
-        yield server.url
 
 
 def _run_sign_ons(server: Gunicorn, slug: str, on_progress=None) -> dict[str, int | str]:
@@ -106,13 +91,15 @@ def test_killing_a_worker_mid_run_loses_nothing_acknowledged(database_url, make_
     assert len(acknowledged) >= SIGN_ONS - THREADS  # only requests in flight on the killed worker may fail
 
 
-def test_rate_limit_is_shared_by_two_workers_through_redis(database_url, make_statement, redis_url, tmp_path):
+def test_rate_limit_is_shared_by_two_workers_through_redis(
+    database_url, make_statement, redis_server, tmp_path
+):
     slug = "limited"
     make_statement(slug=slug)
     settings = {
         **SETTINGS,
         "RATELIMIT_ENABLED": "true",
-        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_server.url,
         "SIGNON_RATE_LIMIT": "5/minute",
     }
     with Gunicorn(database_url, settings, workers=2, log_path=tmp_path / "gunicorn.log") as server:
@@ -121,6 +108,6 @@ def test_rate_limit_is_shared_by_two_workers_through_redis(database_url, make_st
             for n in range(12)
         ]
     assert codes.count(303) == 5 and codes.count(429) == 7, codes
-    keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter()]
+    keys = [key.decode() for key in redis.Redis.from_url(redis_server.url).scan_iter()]
     assert any(slug in key for key in keys), keys  # the limits really were counted in Redis
     assert not [key for key in keys if "127.0.0.1" in key], "a raw client address in a rate-limit key"

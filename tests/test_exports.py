@@ -7,8 +7,11 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from extensions import db
 from models import EndorsementStatus, now_utc
-from tests.helpers import ROOT, expected_lines, pdf_text, squash
+from tests.helpers import ROOT, expected_lines, parse, pdf_text, squash
+from views import exports
+from views.exports import as_pdf as real_as_pdf
 from views.exports import local_only_fetcher
 
 FORMATS = {
@@ -254,9 +257,10 @@ def test_embed_shows_the_count_and_links_to_the_statement(client, mixed_statemen
 def test_embed_is_self_contained(client, mixed_statement):
     html = client.get("/statements/mixed/embed").get_data(as_text=True)
     assert "<style" not in html and "style=" not in html and "<script" not in html
-    assert 'href="/static/embed.css"' in html
+    stylesheet_url = parse(html).find("link", rel="stylesheet")["href"]
+    assert stylesheet_url.startswith("/static/embed.css?v=")
     assert "site.css" not in html and "Hidden" not in html and "First Org" not in html
-    with client.get("/static/embed.css") as stylesheet:
+    with client.get(stylesheet_url) as stylesheet:
         assert stylesheet.status_code == 200
 
 
@@ -265,3 +269,44 @@ def test_only_the_embed_may_be_framed(client, mixed_statement):
         headers = client.get(url).headers
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY" and "X-Jointly-Embeddable" not in headers
+
+
+def test_a_pdf_is_rendered_once_per_list_version_and_language(
+    client, make_statement, make_endorsement, monkeypatch
+):
+    """Each PDF took half a second per request: six clients fetching them in a loop slowed the
+    page to seconds. Now each version of the list is rendered once per language."""
+    renders = []
+    monkeypatch.setattr(exports, "as_pdf", lambda *args: renders.append(args) or real_as_pdf(*args))
+    statement = make_statement(slug="once")
+    make_endorsement(statement, status=EndorsementStatus.APPROVED, organisation="First Listed")
+    english = [client.get("/statements/once/endorsements.pdf").data for _ in range(3)]
+    assert len(renders) == 1 and english[0] == english[1] == english[2]
+    client.get("/statements/once/endorsements.pdf", headers={"Accept-Language": "km"})
+    assert len(renders) == 2
+    make_endorsement(statement, status=EndorsementStatus.APPROVED, organisation="Second Listed")
+    statement.bump_list_version()
+    db.session.commit()
+    after = client.get("/statements/once/endorsements.pdf")
+    assert len(renders) == 3 and "SecondListed" in squash(pdf_text(after.data))
+
+
+def test_downloads_are_marked_for_shared_caches_and_answer_304(client, make_statement):
+    make_statement(slug="shared")
+    response = client.get("/statements/shared/endorsements.csv")
+    assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=10"
+    assert {"Accept-Encoding", "Accept-Language", "Cookie"} <= set(response.vary)
+    assert "Set-Cookie" not in response.headers
+    etag = response.headers["ETag"]
+    assert etag.startswith('W/"')
+    again = client.get("/statements/shared/endorsements.csv", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_downloads_are_rate_limited_per_address(limited_client, make_statement):
+    make_statement(slug="limited")
+    codes = [
+        limited_client.get(f"/statements/limited/endorsements.{extension}").status_code
+        for extension in ["csv", "json", "md", "txt"] * 8
+    ]
+    assert codes[:30] == [200] * 30 and codes[30:] == [429, 429]

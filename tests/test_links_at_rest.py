@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db
 from models import Endorsement
-from tests.helpers import body_of, csrf_from, link_in, mail_settings, parse, post_button, sign
+from tests.helpers import body_of, csrf_from, link_in, mail_settings, parse, post_button, sign, stored_texts
 
 # itsdangerous' URL-safe timed tokens: payload.timestamp.signature.
 TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{16,}")
@@ -34,17 +34,6 @@ def working_tokens(text: str) -> list[str]:
                 continue
             found.append(candidate)
     return found
-
-
-def stored_texts() -> list[tuple[str, str]]:
-    """(table.column, value) for every text and JSON value in the database."""
-    texts = []
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)]
-            for row in connection.execute(sa.select(*columns)):
-                texts += [(f"{table.name}.{c.name}", str(v)) for c, v in zip(columns, row, strict=True) if v]
-    return texts
 
 
 def crawl_moderation(client) -> dict[str, str]:

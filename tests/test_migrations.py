@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from domain.mail_transport import compose
@@ -37,16 +38,21 @@ def test_downgrade_to_empty_and_upgrade_again(database_url):
     assert _differences(app) == []
 
 
-def test_upgrade_turns_links_already_stored_in_mails_into_markers(app, make_statement, make_endorsement):
+def test_upgrade_turns_links_already_stored_in_mails_into_markers(
+    app, make_statement, make_endorsement, monkeypatch
+):
     """Mails queued before personal links were made at send time held working links: the
     migration replaces each token with a marker, so the link is made afresh when sent."""
+    monkeypatch.setenv("DOWNGRADE_BACKUP_TAKEN", "1")  # a test database, thrown away after the test
     endorsement_id = make_endorsement(make_statement()).id
     token = make_token(endorsement_id, MANAGE)
     body = f"Withdraw: http://jointly.test/manage/{token}?lang=en\n"
     db.session.add(OutboxMail(kind="confirm_endorsement", recipient="a@example.org", subject="s", body=body))
     db.session.commit()
     db.session.close()
-    downgrade(directory=MIGRATIONS, revision="a3f9d2c71b84")
+    downgrade(
+        directory=MIGRATIONS, revision=ScriptDirectory(MIGRATIONS).get_revision("b7d41e9c2a63").down_revision
+    )
     upgrade(directory=MIGRATIONS)
 
     mail = db.session.scalar(sa.select(OutboxMail))

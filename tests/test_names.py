@@ -251,7 +251,10 @@ def test_every_csv_neutralises_hidden_formulas(
 # ---------------------------------------------------------------- the data migration
 
 
-def test_migration_rekeys_and_keeps_approved_look_alikes(app, make_statement, make_endorsement, capsys):
+def test_migration_rekeys_and_keeps_approved_look_alikes(
+    app, make_statement, make_endorsement, capsys, monkeypatch
+):
+    monkeypatch.setenv("DOWNGRADE_BACKUP_TAKEN", "1")  # a test database, thrown away after the test
     statement = make_statement(slug="s")
     first = make_endorsement(statement, status="approved", organisation=CCHR)
     twin = make_endorsement(statement, organisation=LOOK_ALIKES["cyrillic-es"], email="twin@example.org")

@@ -15,14 +15,19 @@ from models import Endorsement, OutboxMail, now_utc
 from tests.helpers import VALID, csrf_from, link_in, outbox_mails, parse, sign, signons_decided, wait_until
 from tests.smtp import SmtpServer, free_port
 
-SMTP_PORT = free_port()
+
+@pytest.fixture
+def smtp_port() -> int:
+    """A port for this test's SMTP server, taken just before the test (a port picked when the
+    module was imported may belong to another server by the time the test runs)."""
+    return free_port()
 
 
 @pytest.fixture
-def app_config():
+def app_config(smtp_port):
     return {
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": SMTP_PORT,
+        "MAIL_PORT": smtp_port,
         "MAIL_SUPPRESS_SEND": False,
         "OUTBOX_DELIVERY": "background",
         "MAIL_TIMEOUT": 2,
@@ -30,8 +35,8 @@ def app_config():
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer(port=SMTP_PORT).start()
+def smtp(smtp_port):
+    server = SmtpServer(port=smtp_port).start()
     yield server
     server.stop()
 
@@ -55,7 +60,7 @@ def test_smtp_down_then_outbox_send_delivers_each_mail_once(app, client, runner,
         statuses = db.session.scalars(sa.select(OutboxMail.status)).all()
         assert len(statuses) == 20 and set(statuses) <= {"queued"}
 
-        server = SmtpServer(port=SMTP_PORT).start()
+        server = SmtpServer(port=app.config["MAIL_PORT"]).start()
         try:
             first = runner.invoke(args=["outbox", "send"])
             second = runner.invoke(args=["outbox", "send"])
@@ -70,7 +75,7 @@ def test_smtp_down_then_outbox_send_delivers_each_mail_once(app, client, runner,
 
 def test_an_unreachable_server_costs_one_attempt_per_run_not_one_per_mail(app):
     ids = queued_mails(CLAIM_BATCH + 2)
-    assert deliver_due() == (0, 1)  # nobody listens on SMTP_PORT
+    assert deliver_due() == (0, 1)  # nobody listens on MAIL_PORT
     db.session.expire_all()
     mails = [db.session.get(OutboxMail, mail_id) for mail_id in ids]
     assert [mail.attempts for mail in mails] == [1] + [0] * (len(ids) - 1)
@@ -187,7 +192,7 @@ def test_outcomes_are_logged_without_addresses_or_links(app, client, make_statem
     app.config["OUTBOX_DELIVERY"] = "inline"
     make_statement(slug="s")
     with caplog.at_level("INFO", logger="jointly"):
-        server = SmtpServer(port=SMTP_PORT).start()
+        server = SmtpServer(port=app.config["MAIL_PORT"]).start()
         server.inbox.refuse.add("refused@example.org")
         try:
             sign(client)
@@ -195,7 +200,7 @@ def test_outcomes_are_logged_without_addresses_or_links(app, client, make_statem
         finally:
             server.stop()
         sign(client, organisation="Later Org", email="later@example.org")  # nobody listens
-        server = SmtpServer(port=SMTP_PORT).start()
+        server = SmtpServer(port=app.config["MAIL_PORT"]).start()
         try:
             Sender().deliver_due(retry_now=True)
         finally:

@@ -19,6 +19,7 @@ from tests.helpers import (
     post_button,
     sign,
     signons_decided,
+    stored_texts,
     wait_until,
 )
 
@@ -69,15 +70,9 @@ def everything_written(client, moderator) -> None:
 
 def traces_left() -> list[str]:
     """Every text or JSON value in the database that holds the contact's name, email or phone."""
-    found = []
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)]
-            for row in connection.execute(sa.select(*columns)) if columns else ():
-                for column, value in zip(columns, row, strict=True):
-                    if value is not None and any(trace in str(value) for trace in TRACES):
-                        found.append(f"{table.name}.{column.name}: {str(value)[:80]}")
-    return found
+    return [
+        f"{place}: {value[:80]}" for place, value in stored_texts() if any(trace in value for trace in TRACES)
+    ]
 
 
 @pytest.fixture

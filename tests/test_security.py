@@ -53,7 +53,7 @@ def test_no_inline_script_in_pages(client, statement, moderator_client):
     for url in ["/statements/s", "/moderation/", "/login"]:
         html = client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\ssrc=)", html)
-        assert re.search(r'<script src="/static/[\w.-]+\.js" defer></script>', html)
+        assert re.search(r'<script src="/static/[\w.-]+\.js\?v=[0-9a-f]{12}" defer></script>', html)
 
 
 def test_session_cookie_flags(client, make_moderator, auth):

@@ -7,6 +7,7 @@ deactivation and a role change), an absolute age limit counted from login
 """
 
 import hashlib
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from forms.auth import LoginForm
 from models import Moderator
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("jointly.auth")
 
 # What a logged-in session holds besides Flask-Login's own keys.
 GENERATION, LOGGED_IN_AT, BROWSER = "moderator_generation", "logged_in_at", "browser"
@@ -119,7 +121,10 @@ def login():
         moderator = authenticate(form.email.data, form.password.data)
         if moderator:
             _start_session(moderator)
+            log.info("login: moderator %s", moderator.id)
             return redirect(safe_next(request.args.get("next")))
+        # Never the address that was typed: it may be anyone's, or a password typed in the wrong box.
+        log.warning("login failed")
         flash(_("Email or password is not right."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
@@ -133,6 +138,7 @@ def logout():
     if form.validate_on_submit():
         current_user.end_sessions()
         db.session.commit()
+        log.info("logout: moderator %s (every session ended)", current_user.id)
         logout_user()
         _clear_session()
         flash(_("You are logged out."), "success")

@@ -1,5 +1,6 @@
 """Readable error pages; none of them shows submitted data back."""
 
+import logging
 import time
 
 from flask import g, has_request_context, render_template, request
@@ -14,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from extensions import limiter
 
+log = logging.getLogger("jointly.limits")
 EXPIRED_FORM = _l(
     "This form has expired or did not come from this site. Please reload the page and send it again."
 )
@@ -95,6 +97,8 @@ def register(app) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_attempts(error):
+        # The limit and the route, not the key: it holds a hash of the address or the account.
+        log.warning("rate limit %s reached on %s %s", error.limit.limit, request.method, request.endpoint)
         if error.response is not None:  # the limit made its own answer (the sign-on form, kept)
             return error.response
         return render_error(429, retry_message())

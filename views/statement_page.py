@@ -16,9 +16,7 @@ from domain.statements import languages_of, text_in
 from i18n import current_language
 from models import Statement, StatementStamp
 from views.page_cache import endorser_list, page_etag, shared_page, statement_body
-
-# What the page varies on, for every cache between us and the reader.
-VARY = ("Accept-Encoding", "Accept-Language", "Cookie")
+from views.shared_cache import SHARED_VARY, shared_headers
 
 
 def render_statement(statement: Statement):
@@ -72,11 +70,9 @@ def _with_validators(response, stamp: StatementStamp, etag: str, *, shared: bool
     page may be kept by shared caches for a few seconds, a reader's own page by nobody else."""
     response.set_etag(etag, weak=True)
     response.last_modified = stamp.updated_at
-    if shared:
-        seconds = current_app.config["SHARED_CACHE_SECONDS"]
-        response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
-    else:
-        response.headers["Cache-Control"] = "private, no-cache"
+    if shared:  # the 304 too: a shared cache revalidating its copy keeps it as long again
+        return shared_headers(response)
+    response.headers["Cache-Control"] = "private, no-cache"
     # A 304 names every header its 200 varied on, so caches pair them right.
-    response.vary.update(VARY)
+    response.vary.update(SHARED_VARY)
     return response
