@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from babel import Locale
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, get_locale, get_translations
@@ -22,9 +24,25 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+class _LinksToNowhere(Treeprocessor):
+    """`[ILO](#)`, a placeholder left in a statement, would be a link that goes nowhere: make it
+    plain text. The tag becomes a <span>, which the sanitiser drops while keeping its text."""
+
+    def run(self, root):
+        for element in root.iter("a"):
+            if (element.get("href") or "").strip() in ("", "#"):
+                element.tag = "span"
+                element.attrib.clear()
+
+
+class _PlainTextForDeadLinks(Extension):
+    def extendMarkdown(self, md):
+        md.treeprocessors.register(_LinksToNowhere(md), "links_to_nowhere", 0)
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown is written by moderators, but still goes through the sanitiser."""
-    html = markdown.markdown(text or "", output_format="html")
+    html = markdown.markdown(text or "", output_format="html", extensions=[_PlainTextForDeadLinks()])
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
