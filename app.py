@@ -14,7 +14,7 @@ import i18n
 import templating
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views import admin, auth, errors, exports, health, moderation, public
+from views import DatabaseNumber, admin, auth, errors, exports, health, moderation, public
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
@@ -142,6 +142,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Before any route is added: every `<int:...>` is a number the database can hold.
+    app.url_map.converters["int"] = DatabaseNumber
     for blueprint in (public.bp, exports.bp, moderation.bp, admin.bp, auth.bp, health.bp):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -5,11 +5,11 @@ from urllib.parse import urlencode
 
 import markdown
 import nh3
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
 from babel import Locale
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, get_locale, get_translations
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 

@@ -187,6 +187,12 @@ def link_in(body: str, prefix: str) -> str:
     raise AssertionError(f"no {prefix} link in mail:\n{body}")
 
 
+def endorser_links(email: str) -> tuple[str, str]:
+    """The confirm and the personal (manage) link of the latest confirmation mail to `email`."""
+    body = outbox_mails("confirm_endorsement", to=email)[-1].body
+    return link_in(body, "/confirm/"), link_in(body, "/manage/")
+
+
 def confirm_by_mail(client, email: str):
     """Follow the confirmation link of the latest mail to `email`, as its reader would."""
     path = link_in(outbox_mails("confirm_endorsement", to=email)[-1].body, "/confirm/")

@@ -5,7 +5,7 @@ import io
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,10 +27,12 @@ from models import (
     StatementStatus,
 )
 from templating import render_markdown
+from views import never_store, number_arg
 from views.exports import neutralise_formula
 from views.statement_page import render_statement
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
+bp.after_request(never_store)
 
 
 def admin_required(view):
@@ -204,8 +206,8 @@ def _render_statement_form(form, statement):
 def statement_versions(statement_id: int):
     """The text history; `?old=N&new=M` shows what changed between two versions."""
     statement = db.get_or_404(Statement, statement_id)
-    old = request.args.get("old", type=int) or max(statement.version - 1, 1)
-    new = request.args.get("new", type=int) or statement.version
+    old = number_arg("old") or max(statement.version - 1, 1)
+    new = number_arg("new") or statement.version
     try:
         diff = diff_versions(statement, old, new)
     except RuleError as error:
@@ -283,7 +285,7 @@ EXPORT_COLUMNS = (
 def export_all():
     """Every endorsement with its contact data, for admins only; each download is audited."""
     query = sa.select(Endorsement).order_by(Endorsement.statement_id, Endorsement.id)
-    statement_id = request.args.get("statement", type=int)
+    statement_id = number_arg("statement")
     if statement_id:
         query = query.where(Endorsement.statement_id == statement_id)
     out = io.StringIO()
@@ -302,5 +304,4 @@ def export_all():
     response.headers.set(
         "Content-Disposition", "attachment", filename="jointly-endorsements-with-contacts.csv"
     )
-    response.headers["Cache-Control"] = "no-store"
     return response
