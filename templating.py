@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from domain.labels import describe_suspicion, label
+from domain.notifications import external_url
 from domain.statements import text_in
 from i18n import current_language
 from models import Endorsement, Statement
@@ -133,7 +134,7 @@ def _install_cached_gettext(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for function in (statement_text, status_label, language_name, language_switch):
+    for function in (statement_text, status_label, language_name, language_switch, external_url):
         app.add_template_global(function)
     app.add_template_filter(listed_name)
     app.add_template_filter(label)

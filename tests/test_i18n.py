@@ -622,7 +622,7 @@ def test_text_and_pdf_cover_line_follow_the_reader(client, make_statement, make_
     assert f"Endorsed by 2 organisations as of {today.day} {today:%B %Y} (1 of them" in english
     # Data keys stay English whatever the reader's language.
     csv_head = client.get("/statements/s/endorsements.csv?lang=km").data.decode("utf-8-sig").splitlines()[0]
-    assert csv_head == "number,organisation,acronym,location,website"
+    assert csv_head == "number,organisation,organisation_km,acronym,location,website"
 
 
 def test_embed_widget_in_khmer(client, make_statement, make_endorsement):

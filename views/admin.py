@@ -5,13 +5,16 @@ import io
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from domain import RuleError
 from domain.audit import record
 from domain.editing import create_statement, diff_versions, update_statement
+from domain.notifications import external_url
+from domain.statements import text_in
 from extensions import db
 from forms import EmptyForm
 from forms.admin import BlockedDomainForm, BlockedNetworkForm, ModeratorForm
@@ -198,8 +201,28 @@ def edit_statement(statement_id: int):
 
 def _render_statement_form(form, statement):
     preview = render_markdown(form.body.data) if form.preview.data else None
-    page = render_template("admin/statement_form.html", form=form, statement=statement, preview=preview)
+    page = render_template(
+        "admin/statement_form.html",
+        form=form,
+        statement=statement,
+        preview=preview,
+        embed_snippets=[(code, embed_snippet(statement, code)) for code in current_app.config["LANGUAGES"]]
+        if statement
+        else [],
+    )
     return page, 422 if form.errors else 200
+
+
+def embed_snippet(statement: Statement, language: str) -> str:
+    """The <iframe> an organiser pastes into a partner's page: the count and a link, in one language.
+    Plain text: the page shows it escaped, ready to copy."""
+    snippet = Markup(
+        '<iframe src="{}" title="{}" width="100%" height="190" style="border: 0"></iframe>'
+    ).format(
+        external_url("exports.embed", slug=statement.slug, lang=language),
+        text_in(statement, language).title,
+    )
+    return str(snippet)
 
 
 @bp.get("/statements/<int:statement_id>/versions")
