@@ -26,6 +26,16 @@ install: $(VENV)/.installed compile-translations
 	@scripts/system-deps.sh
 install-dev: $(VENV)/.installed-dev compile-translations
 	@scripts/system-deps.sh --test
+	@$(MAKE) --no-print-directory $(VNU_STAMP)
+
+# The W3C Nu Html Checker for tests/test_markup.py: a pinned vnu.jar from npm, run with Java
+# (both installed by system-deps.sh --test), kept in .cache/vnu, never installed globally.
+VNU_VERSION := 26.9.27
+VNU_STAMP := .cache/vnu/.installed-$(VNU_VERSION)
+$(VNU_STAMP):
+	rm -rf .cache/vnu
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/vnu vnu-jar@$(VNU_VERSION)
+	touch $@
 
 # Compiled catalogues (.mo) are built here, never committed; each is rebuilt when its .po changes.
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
@@ -68,7 +78,7 @@ serve: install
 	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts .cache
 
 # Load benchmark (issue: fast under a rush); writes docs/benchmarks.md.
 bench: install-dev

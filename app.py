@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import event
@@ -59,6 +60,8 @@ DEFAULTS = {
     "DEFAULT_STATEMENT_FILE": "statements/2024-06-27-stop-reprisals-against-central.md",
     # The interface language for readers whose browser asks for none we have, and for moderators' mail.
     "DEFAULT_LANGUAGE": "en",
+    # The time zone every time is shown in (always with the zone named); times are stored in UTC.
+    "TIMEZONE": "UTC",
 }
 
 
@@ -92,6 +95,15 @@ def _instance_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _time_zone(name: str) -> str:
+    """A zone from the tz database, such as Asia/Phnom_Penh; a typo stops the app at start."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be a zone such as UTC or Asia/Phnom_Penh, not {name!r}") from None
+    return name
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -170,6 +182,7 @@ def _finish_config(app: Flask) -> None:
             f"DEFAULT_LANGUAGE={app.config['DEFAULT_LANGUAGE']!r} is not one of {app.config['LANGUAGES']}"
         )
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LANGUAGE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = _time_zone(app.config["TIMEZONE"])
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

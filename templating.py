@@ -1,6 +1,7 @@
 """What every template can use, pages and mails alike: the reader's words for stored values,
 names as the list prints them, the language switcher, and Markdown made safe."""
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import markdown
@@ -109,9 +110,14 @@ def language_switch() -> list[dict]:
     ]
 
 
-def moment(value) -> str:
-    """A stored UTC time as moderators read it: '28 Nov 2026, 15:22' (month in their language)."""
-    return format_datetime(value, "d MMM y, HH:mm") if value else ""
+def moment(value: datetime | None) -> Markup:
+    """A stored UTC time as moderators read it, in TIMEZONE with the zone named and the month in
+    their language, inside a <time> machines read: '28 Nov 2026, 22:22 +0700' at 15:22:00Z."""
+    if not value:
+        return Markup("")
+    utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    stamp = utc.isoformat(timespec="seconds") + "Z"
+    return Markup('<time datetime="{}">{}</time>').format(stamp, format_datetime(value, "d MMM y, HH:mm z"))
 
 
 def _install_cached_gettext(app: Flask) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export,
-# (with --test) Chromium for the browser tests, and (with --bench) wrk for the load
+# (with --test) Chromium for the browser tests and Java and npm for the Nu Html Checker,
+# and (with --bench) wrk for the load
 # benchmark. Installs only what is missing.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ ldconfig -p 2>/dev/null | grep "libpangoft2-1.0" >/dev/null || packages+=(libpan
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   command -v chromium >/dev/null || packages+=(chromium)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)
+  # The Nu Html Checker (vnu.jar from npm) runs on Java.
+  command -v java >/dev/null || packages+=(default-jre-headless)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   command -v wrk >/dev/null || packages+=(wrk)

@@ -504,8 +504,8 @@ def test_moderation_queue_in_khmer(khmer_moderator, make_statement, make_endorse
         "Authorised to sign",
     )
     assert f'<dd lang="km">{PREY_LANG_KM}</dd>' in html
-    submitted = format_datetime(endorsement.submitted_at, "d MMM y, HH:mm", locale="km")
-    assert f"{submitted} UTC</time> · {km('signed on the website')}" in html  # the month in Khmer
+    submitted = format_datetime(endorsement.submitted_at, "d MMM y, HH:mm z", locale="km")
+    assert f"{submitted}</time> · {km('signed on the website')}" in html  # the month in Khmer
 
     db.session.add(
         OutboxMail(
