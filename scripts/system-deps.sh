@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages Jointly needs beyond Python: Khmer fonts and Pango for the PDF export,
-# (with --test) Chromium for the browser tests and Java and npm for the Nu Html Checker,
-# and (with --bench) wrk for the load
+# an emoji font so no glyph of a name prints as a box, (with --test) Chromium for the browser
+# tests and Java and npm for the Nu Html Checker, and (with --bench) wrk for the load
 # benchmark. Installs only what is missing.
 set -euo pipefail
 
 packages=()
 fc-list 2>/dev/null | grep -i "khmer" >/dev/null || packages+=(fonts-khmeros)
+fc-list 2>/dev/null | grep -i "Noto Color Emoji" >/dev/null || packages+=(fonts-noto-color-emoji)
 ldconfig -p 2>/dev/null | grep "libpangoft2-1.0" >/dev/null || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   command -v chromium >/dev/null || packages+=(chromium)
