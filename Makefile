@@ -52,6 +52,7 @@ translations: | $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
+	$(FLASK) reasons seed
 	PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev
@@ -74,6 +75,7 @@ format: install-dev
 serve: install
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
+	$(FLASK) reasons seed
 	RATELIMIT_STORAGE_URI=$${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0} \
 	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) 'app:create_app()'
 

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from domain import RuleError
 from domain.intake import process_signons
 from domain.outbox import deliver_due
+from domain.reasons import seed_default_reasons
 from domain.retention import purge_contact_data
 from domain.statements import import_statement, import_translation, set_status
 from extensions import db
@@ -20,6 +21,7 @@ statements_cli = AppGroup("statements", help="Import and list statements.")
 moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
 retention_cli = AppGroup("retention", help="Erase contact data that is no longer needed.")
+reasons_cli = AppGroup("reasons", help="The rejection reasons moderators pick from.")
 
 
 @statements_cli.command("import")
@@ -152,8 +154,19 @@ def purge_command(days: int | None):
     click.echo(f"{count} endorsement(s) anonymised (statements closed more than {days} day(s) ago).")
 
 
+@reasons_cli.command("seed")
+def seed_reasons_command():
+    """Add a few common rejection reasons (in English and Khmer) if there has never been any."""
+    added = seed_default_reasons()
+    db.session.commit()
+    click.echo(
+        f"{added} rejection reason(s) added." if added else "Rejection reasons already set; none added."
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(statements_cli)
     app.cli.add_command(moderators_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(reasons_cli)
