@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format serve install install-dev clean bench translations compile-translations
+.PHONY: run moderator test test-postgres lint format serve install install-dev clean bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ run: install
 	$(FLASK) statements import --if-empty
 	$(FLASK) reasons seed
 	PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# A moderator account, before or while `make run` runs (installs and migrates first if needed):
+#   make moderator EMAIL=you@example.org ADMIN=1   (prompts for a password; ADMIN=1 for the admin role)
+moderator: install
+	@test -n "$(EMAIL)" || { echo 'Usage: make moderator EMAIL=you@example.org [ADMIN=1]' >&2; exit 2; }
+	$(FLASK) moderators create '$(EMAIL)' $(if $(ADMIN),--admin)
 
 test: install-dev
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_migrate import upgrade
 
 from domain import RuleError
 from domain.intake import process_signons
@@ -101,10 +102,12 @@ def list_command():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--notify", is_flag=True, help="Email this moderator about each newly confirmed endorsement.")
 def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool):
-    """Create a moderator account (or reset the password of an existing one)."""
+    """Create a moderator account (or reset the password of an existing one); a database that
+    has no tables yet (before the first `make run`) is migrated first."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise click.BadParameter("Give an email address.", param_hint="EMAIL")
+    _migrate_an_empty_database()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -122,6 +125,14 @@ def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool
     moderator.set_password(password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {moderator.role} {email}.")
+
+
+def _migrate_an_empty_database() -> None:
+    """Only an empty one: a database at an older schema is for `flask db upgrade`, said plainly."""
+    if sa.inspect(db.engine).get_table_names():
+        return
+    upgrade(directory=str(Path(current_app.root_path) / "migrations"))
+    click.echo("The database had no tables yet: created them (flask db upgrade).")
 
 
 @outbox_cli.command("send")
