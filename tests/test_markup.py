@@ -241,3 +241,11 @@ def test_the_detail_page_names_each_button_once(moderator_client, make_statement
     ids = [element["id"] for element in page.find_all(id=True)]
     assert len(ids) == len(set(ids))
     assert [field.get("id") for field in page.find_all("input", attrs={"name": "csrf_token"})] == [None] * 5
+
+
+@pytest.mark.parametrize(("language", "summary"), [("en", "Menu: Suspected"), ("km", "ម៉ឺនុយ៖ គួរឱ្យសង្ស័យ")])
+def test_the_moderation_menu_names_this_page(moderator_client, language, summary):
+    moderator_client.set_cookie("lang", language)
+    nav = parse(moderator_client.get("/moderation/?show=suspected")).find("nav", class_="mod-nav")
+    assert " ".join(nav.summary.get_text().split()) == summary
+    assert [a.get_text() for a in nav.find_all("a", attrs={"aria-current": "page"})] == [summary.split()[-1]]
