@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format serve serve-nginx install install-dev clean bench translations compile-translations
+.PHONY: run moderator test test-postgres lint format serve serve-nginx install install-dev clean bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ install: $(VENV)/.installed compile-translations
 	@scripts/system-deps.sh
 install-dev: $(VENV)/.installed-dev compile-translations
 	@scripts/system-deps.sh --test
+	@$(MAKE) --no-print-directory $(VNU_STAMP)
+
+# The W3C Nu Html Checker for tests/test_markup.py: a pinned vnu.jar from npm, run with Java
+# (both installed by system-deps.sh --test), kept in .cache/vnu, never installed globally.
+VNU_VERSION := 26.9.27
+VNU_STAMP := .cache/vnu/.installed-$(VNU_VERSION)
+$(VNU_STAMP):
+	rm -rf .cache/vnu
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/vnu vnu-jar@$(VNU_VERSION)
+	touch $@
 
 # Compiled catalogues (.mo) are built here, never committed; each is rebuilt when its .po changes.
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
@@ -42,7 +52,14 @@ translations: | $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
+	$(FLASK) reasons seed
 	PORT=$(PORT) MAIL_CONSOLE_LINKS=$${MAIL_CONSOLE_LINKS:-true} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# A moderator account, before or while `make run` runs (installs and migrates first if needed):
+#   make moderator EMAIL=you@example.org ADMIN=1   (prompts for a password; ADMIN=1 for the admin role)
+moderator: install
+	@test -n "$(EMAIL)" || { echo 'Usage: make moderator EMAIL=you@example.org [ADMIN=1]' >&2; exit 2; }
+	$(FLASK) moderators create '$(EMAIL)' $(if $(ADMIN),--admin)
 
 test: install-dev
 	$(BIN)/ruff check .
@@ -67,6 +84,7 @@ serve: install
 	$(FLASK) backup --before-upgrade
 	$(FLASK) db upgrade
 	$(FLASK) statements import --if-empty
+	$(FLASK) reasons seed
 	RATELIMIT_STORAGE_URI=$${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0} \
 	  $(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-2} --bind 127.0.0.1:$(PORT) --error-logfile - 'app:create_app()'
 
@@ -80,7 +98,7 @@ serve-nginx: install
 	PORT=$(PORT) BIN=$(BIN) scripts/serve-nginx.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts .cache
 
 # Load benchmark (issue: fast under a rush); writes docs/benchmarks.md.
 bench: install-dev

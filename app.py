@@ -6,6 +6,7 @@ import secrets
 import stat
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import event
@@ -20,7 +21,19 @@ import templating
 from backups import sqlite_path
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views import admin, auth, corrections, errors, exports, health, importing, info, moderation, public
+from views import (
+    DatabaseNumber,
+    admin,
+    auth,
+    corrections,
+    errors,
+    exports,
+    health,
+    importing,
+    info,
+    moderation,
+    public,
+)
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
@@ -85,6 +98,8 @@ DEFAULTS = {
     # Where `flask backup --before-upgrade` writes (default: instance/backups) and how many it keeps.
     "BACKUP_DIR": None,
     "BACKUP_KEEP": 5,
+    # The time zone every time is shown in (always with the zone named); times are stored in UTC.
+    "TIMEZONE": "UTC",
 }
 
 
@@ -138,6 +153,15 @@ def secure_instance(instance_path: str, database_url: str) -> None:
             wanted = "0700" if path.is_dir() else "0600"
             mode = oct(stat.S_IMODE(path.stat().st_mode))[2:]
             log.warning("%s is mode %s: others can read it; run chmod %s %s", path, mode, wanted, path)
+
+
+def _time_zone(name: str) -> str:
+    """A zone from the tz database, such as Asia/Phnom_Penh; a typo stops the app at start."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be a zone such as UTC or Asia/Phnom_Penh, not {name!r}") from None
+    return name
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -194,6 +218,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Before any route is added: every `<int:...>` is a number the database can hold.
+    app.url_map.converters["int"] = DatabaseNumber
     blueprints = (
         *(public.bp, exports.bp, info.bp),
         *(moderation.bp, corrections.bp, admin.bp, importing.bp),
@@ -237,6 +263,7 @@ def _finish_config(app: Flask) -> None:
             **timeouts,
             **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }
+    app.config["BABEL_DEFAULT_TIMEZONE"] = _time_zone(app.config["TIMEZONE"])
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_migrate import upgrade
 
 import backups
 from domain import RuleError
@@ -16,6 +17,7 @@ from domain.importing import ImportOptions, ImportReport, import_endorsements
 from domain.intake import process_signons
 from domain.outbox import Sender
 from domain.outbox_worker import run_worker, stop_on_signals
+from domain.reasons import seed_default_reasons
 from domain.retention import purge_contact_data
 from domain.spreadsheet import DELIMITER_NAMES, Sheet, read_spreadsheet
 from domain.statements import import_statement, import_translation, set_status
@@ -27,6 +29,7 @@ moderators_cli = AppGroup("moderators", help="Manage moderator accounts.")
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
 endorsements_cli = AppGroup("endorsements", help="Bring in endorsements collected elsewhere.")
 retention_cli = AppGroup("retention", help="Erase contact data that is no longer needed.")
+reasons_cli = AppGroup("reasons", help="The rejection reasons moderators pick from.")
 
 
 @statements_cli.command("import")
@@ -195,10 +198,12 @@ def list_command():
     "yes unless --no-notify; an existing one: unchanged unless given).",
 )
 def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool | None):
-    """Create a moderator account (or reset the password of an existing one)."""
+    """Create a moderator account (or reset the password of an existing one); a database that
+    has no tables yet (before the first `make run`) is migrated first."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise click.BadParameter("Give an email address.", param_hint="EMAIL")
+    _migrate_an_empty_database()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -217,6 +222,14 @@ def create_moderator(email: str, admin: bool, password_stdin: bool, notify: bool
     moderator.set_password(password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {moderator.role} {email}.")
+
+
+def _migrate_an_empty_database() -> None:
+    """Only an empty one: a database at an older schema is for `flask db upgrade`, said plainly."""
+    if sa.inspect(db.engine).get_table_names():
+        return
+    upgrade(directory=str(Path(current_app.root_path) / "migrations"))
+    click.echo("The database had no tables yet: created them (flask db upgrade).")
 
 
 @outbox_cli.command("send")
@@ -317,6 +330,16 @@ def restore_command(path: Path, force: bool):
     click.echo(f"Restored {path}.")
 
 
+@reasons_cli.command("seed")
+def seed_reasons_command():
+    """Add a few common rejection reasons (in English and Khmer) if there has never been any."""
+    added = seed_default_reasons()
+    db.session.commit()
+    click.echo(
+        f"{added} rejection reason(s) added." if added else "Rejection reasons already set; none added."
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -325,3 +348,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(endorsements_cli)
+    app.cli.add_command(reasons_cli)

@@ -3,6 +3,7 @@ names as the list prints them, the language switcher, and Markdown made safe."""
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import markdown
@@ -10,11 +11,14 @@ import nh3
 from babel import Locale
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, get_locale, get_translations
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from domain.email_hints import email_hint
 from domain.labels import describe_suspicion, label
+from domain.notifications import external_url
 from domain.statements import organisers_of, text_in
 from i18n import current_language
 from models import Endorsement, Statement
@@ -25,9 +29,25 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+class _LinksToNowhere(Treeprocessor):
+    """`[ILO](#)`, a placeholder left in a statement, would be a link that goes nowhere: make it
+    plain text. The tag becomes a <span>, which the sanitiser drops while keeping its text."""
+
+    def run(self, root):
+        for element in root.iter("a"):
+            if (element.get("href") or "").strip() in ("", "#"):
+                element.tag = "span"
+                element.attrib.clear()
+
+
+class _PlainTextForDeadLinks(Extension):
+    def extendMarkdown(self, md):
+        md.treeprocessors.register(_LinksToNowhere(md), "links_to_nowhere", 0)
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown is written by moderators, but still goes through the sanitiser."""
-    html = markdown.markdown(text or "", output_format="html")
+    html = markdown.markdown(text or "", output_format="html", extensions=[_PlainTextForDeadLinks()])
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -93,9 +113,14 @@ def language_switch() -> list[dict]:
     ]
 
 
-def moment(value) -> str:
-    """A stored UTC time as moderators read it: '28 Nov 2026, 15:22' (month in their language)."""
-    return format_datetime(value, "d MMM y, HH:mm") if value else ""
+def moment(value: datetime | None) -> Markup:
+    """A stored UTC time as moderators read it, in TIMEZONE with the zone named and the month in
+    their language, inside a <time> machines read: '28 Nov 2026, 22:22 +0700' at 15:22:00Z."""
+    if not value:
+        return Markup("")
+    utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    stamp = utc.isoformat(timespec="seconds") + "Z"
+    return Markup('<time datetime="{}">{}</time>').format(stamp, format_datetime(value, "d MMM y, HH:mm z"))
 
 
 _static_hashes: dict[tuple, str] = {}
@@ -144,7 +169,7 @@ def _install_cached_gettext(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for function in (statement_text, status_label, language_name, language_switch, email_hint):
+    for function in (statement_text, status_label, language_name, language_switch, email_hint, external_url):
         app.add_template_global(function)
     app.add_template_global(organisers_of, "organisers")
     app.add_template_filter(listed_name)

@@ -41,6 +41,7 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360, 720)
 CLAIM_BATCH = 5
 # Set on a session whose transaction added outbox rows or sign-ons, so its commit wakes the sender.
 _MAIL_QUEUED = "jointly.mail_queued"
+# What the committed transaction queued: "mail", "signons" or both.
 _working_inline = ContextVar("jointly_working_inline", default=False)
 
 
@@ -310,13 +311,14 @@ def background_sender(app: Flask) -> BackgroundSender:
     return app.extensions.setdefault("jointly_outbox", BackgroundSender(app))
 
 
-def wake_sender(app: Flask) -> None:
+def wake_sender(app: Flask, queued: frozenset = frozenset({"mail", "signons"})) -> None:
     """New mail or sign-ons were committed: deal with them now, as OUTBOX_DELIVERY says. The
     reader never waits for it unless it says `inline` (tests): then it runs here, in an app
     context (so a database session) of its own, since the committing one is finishing.
-    `worker` leaves it to `flask outbox worker`; `manual` wakes the thread to decide sign-ons."""
+    `worker` leaves it to `flask outbox worker`; `manual` wakes the thread to decide sign-ons
+    only (mail waits for `flask outbox send`)."""
     mode = app.config["OUTBOX_DELIVERY"]
-    if mode in ("background", "manual"):
+    if mode == "background" or (mode == "manual" and "signons" in queued):
         background_sender(app).kick()
     elif mode == "inline" and not _working_inline.get():  # its own commits need no second round
         working = _working_inline.set(True)
@@ -330,13 +332,17 @@ def wake_sender(app: Flask) -> None:
 def _start_background_sender() -> None:
     """A restarted process sends what waits without waiting for new mail to wake it."""
     app = current_app._get_current_object()
-    if app.config["OUTBOX_DELIVERY"] in ("background", "manual"):
+    if app.config["OUTBOX_DELIVERY"] == "background":
         background_sender(app).start()
 
 
 def _note_queued_mail(session: Session, _flush_context) -> None:
-    if any(isinstance(instance, OutboxMail | SignonIntake) for instance in session.new):
-        session.info[_MAIL_QUEUED] = True
+    queued = session.info.setdefault(_MAIL_QUEUED, set())
+    for instance in session.new:
+        if isinstance(instance, OutboxMail):
+            queued.add("mail")
+        elif isinstance(instance, SignonIntake):
+            queued.add("signons")
 
 
 def _wake_sender_after_commit(session: Session) -> None:
@@ -344,8 +350,9 @@ def _wake_sender_after_commit(session: Session) -> None:
     # sender's own connection: wait for the outermost commit.
     if session.in_nested_transaction():
         return
-    if session.info.pop(_MAIL_QUEUED, False) and has_app_context():
-        wake_sender(current_app._get_current_object())
+    queued = session.info.pop(_MAIL_QUEUED, None)
+    if queued and has_app_context():
+        wake_sender(current_app._get_current_object(), frozenset(queued))
 
 
 def _forget_queued_mail(session: Session) -> None:

@@ -1,4 +1,7 @@
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -13,6 +16,21 @@ from wtforms.validators import DataRequired, Email, Optional, Regexp
 
 from forms.hygiene import NOT_A_CHOICE, NoControlCharacters, at_most, strip
 from models import ListOrder, StatementStatus
+
+
+class ZonedDateTimeField(DateTimeLocalField):
+    """A time typed and shown in TIMEZONE, kept in UTC like every stored time."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = to_utc(self.data)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        # The form browsers normalise a datetime-local value to.
+        return to_user_timezone(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
 
 
 class StatementForm(FlaskForm):
@@ -55,8 +73,8 @@ class StatementForm(FlaskForm):
             NoControlCharacters(allow_newlines=True),
         ],
     )
-    signon_deadline = DateTimeLocalField(
-        _l("Sign-on deadline (UTC)"),
+    signon_deadline = ZonedDateTimeField(
+        _l("Sign-on deadline (%(zone)s)"),  # the zone is put in by __init__
         validators=[Optional()],
         description=_l("Optional. After it, the statement closes by itself."),
         invalid_value_message=_l("Please give a valid date and time."),
@@ -102,3 +120,9 @@ class StatementForm(FlaskForm):
     )
     preview = SubmitField(_l("Preview"))
     submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signon_deadline.label.text = _(
+            "Sign-on deadline (%(zone)s)", zone=current_app.config["TIMEZONE"]
+        )

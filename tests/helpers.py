@@ -324,6 +324,12 @@ def as_sent(outbox_mail: OutboxMail) -> str:
     return compose(outbox_mail).body
 
 
+def endorser_links(email: str) -> tuple[str, str]:
+    """The confirm and the personal (manage) link of the latest confirmation mail to `email`."""
+    body = as_sent(outbox_mails("confirm_endorsement", to=email)[-1])
+    return link_in(body, "/confirm/"), link_in(body, "/manage/")
+
+
 def confirm_by_mail(client, email: str):
     """Follow the confirmation link of the latest mail to `email`, as its reader would."""
     path = link_in(as_sent(outbox_mails("confirm_endorsement", to=email)[-1]), "/confirm/")

@@ -2,39 +2,34 @@
 on a phone-sized screen, in Khmer, printed, and checked with axe."""
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import NameCorrection
-from tests.helpers import PASSWORD, ROOT, link_in
 
-# Imported so pytest finds the fixtures `inbox`, `live_server` and `smtp_server`.
+# Imported so pytest finds the fixtures `browser`, `new_page`, `artifacts`, `inbox`, `live_server`
+# and `smtp_server`.
+from tests.browsing import (  # noqa: F401
+    DESKTOP,
+    MOBILE,
+    MODERATOR,
+    artifacts_fixture,
+    assert_fits,
+    browser_fixture,
+    log_in,
+    new_page_fixture,
+)
+from tests.helpers import ROOT, link_in
 from tests.live_server import ORGANISER_EMAIL, inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium's own connections are refused here and slow every page down.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-MOBILE = {"width": 360, "height": 740}
 SHARED_TITLE = "Stop Reprisals Against CENTRAL Over Better Factories Report"
 KHMER_NAME = "សហគមន៍ការពារធម្មជាតិ"
 ENDORSER = {
@@ -47,42 +42,6 @@ ENDORSER = {
     "phone": "+855 12 345 678",
     "message": "We support this.",
 }
-MODERATOR = "mod@example.org"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for the module: Debian's, never a downloaded build."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: `apt-get install chromium` (or set CHROMIUM_PATH)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser, live_server, app):
-    """Open a page in a fresh context (its own cookies) at a viewport; closed after the test.
-
-    Requesting `app` empties the tables after the test, as everywhere in the suite."""
-    contexts = []
-
-    def open_page(viewport: dict = DESKTOP) -> Page:
-        context = browser.new_context(viewport=viewport, base_url=live_server.base_url)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
 
 
 def seeded(statement) -> str:
@@ -141,41 +100,12 @@ def confirm_by_mail(page: Page, inbox, live_server, email: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, your endorsement is confirmed")
 
 
-def log_in(page: Page) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(MODERATOR)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/moderation/$"))
-
-
 def approve(page: Page, display_name: str) -> None:
     page.goto("/moderation/")
     entry = page.locator("li.queue-item").filter(has=page.get_by_role("link", name=display_name, exact=True))
     expect(entry).to_have_count(1)
     entry.get_by_role("button", name="Approve").click()
     expect(page.locator(".flash-success")).to_have_text(f"Approved: {display_name}.")
-
-
-def assert_fits(page: Page, what: str) -> None:
-    """No horizontal scrolling: the page is no wider than the viewport."""
-    widths = page.evaluate(
-        """() => ({
-            scroll: document.documentElement.scrollWidth,
-            inner: window.innerWidth,
-            wide: [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-                .slice(0, 5)
-                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                          + (e.className && typeof e.className === 'string' ? '.' + e.className.trim()
-                            .replace(/\\s+/g, '.') : '')
-                          + ' right=' + Math.round(e.getBoundingClientRect().right)),
-        })"""
-    )
-    assert widths["scroll"] <= widths["inner"], (
-        f"{what} scrolls sideways: scrollWidth {widths['scroll']} > innerWidth {widths['inner']}; "
-        f"too wide: {widths['wide']}"
-    )
 
 
 def list_item(page: Page, number: int):

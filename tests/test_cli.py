@@ -2,6 +2,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Moderator
+from tests.helpers import make_test_app
 
 
 def test_create_moderator_from_stdin_then_log_in(runner, auth):
@@ -41,3 +42,25 @@ def test_bad_email_is_refused(runner):
 def test_statements_list(runner, shared_statement):
     result = runner.invoke(args=["statements", "list"])
     assert "stop-reprisals-against-central\topen" in result.output
+
+
+def test_a_moderator_can_be_created_before_the_first_run(tmp_path):
+    """`make moderator` (or the CLI) in a second terminal before `make run` has migrated anything."""
+    fresh = make_test_app("sqlite:///" + str(tmp_path / "fresh.sqlite3"))
+    result = fresh.test_cli_runner().invoke(
+        args=["moderators", "create", "first@example.org", "--admin", "--password-stdin"],
+        input="a long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created them" in result.output
+    with fresh.app_context():
+        assert db.session.scalar(sa.select(Moderator.email)) == "first@example.org"
+        assert "statements" in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_a_migrated_database_is_not_migrated_again(runner):
+    result = runner.invoke(
+        args=["moderators", "create", "b@example.org", "--password-stdin"], input="a long password\n"
+    )
+    assert result.exit_code == 0 and "created them" not in result.output

@@ -121,7 +121,7 @@ def test_draft_and_unknown_statements_have_no_exports(
 def test_csv_of_the_shared_statement_has_all_43_names_in_order(client, shared_statement):
     response = client.get(f"/statements/{shared_statement.slug}/endorsements.csv")
     rows = csv_rows(response)
-    assert list(rows[0]) == ["number", "organisation", "acronym", "location", "website"]
+    assert list(rows[0]) == ["number", "organisation", "organisation_km", "acronym", "location", "website"]
     assert [row["number"] for row in rows] == [str(n) for n in range(1, 44)]
     assert display_names(rows) == expected_lines()
     assert response.data.startswith("\ufeff".encode())
@@ -151,11 +151,12 @@ def test_json_has_only_public_fields(client, mixed_statement, make_endorsement):
         mixed_statement, EndorsementStatus.APPROVED, organisation="Web Org", website="https://web.example"
     )
     data = json.loads(client.get("/statements/mixed/endorsements.json").data)
-    assert data["count"] == 3
+    assert (data["count"], data["named"], data["unnamed"]) == (3, 3, 0)
     assert data["statement"]["url"] == "http://jointly.test/statements/mixed"
     assert data["endorsements"][2] == {
         "number": 3,
         "organisation": "Web Org",
+        "organisation_km": None,
         "acronym": None,
         "location": None,
         "website": "https://web.example",
@@ -163,6 +164,7 @@ def test_json_has_only_public_fields(client, mixed_statement, make_endorsement):
     assert {key for row in data["endorsements"] for key in row} == {
         "number",
         "organisation",
+        "organisation_km",
         "acronym",
         "location",
         "website",

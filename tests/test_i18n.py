@@ -515,8 +515,8 @@ def test_moderation_queue_in_khmer(khmer_moderator, make_statement, make_endorse
         "Authorised to sign",
     )
     assert f'<dd lang="km">{PREY_LANG_KM}</dd>' in html
-    submitted = format_datetime(endorsement.submitted_at, "d MMM y, HH:mm", locale="km")
-    assert f"{submitted} UTC</time> · {km('signed on the website')}" in html  # the month in Khmer
+    submitted = format_datetime(endorsement.submitted_at, "d MMM y, HH:mm z", locale="km")
+    assert f"{submitted}</time> · {km('signed on the website')}" in html  # the month in Khmer
 
     db.session.add(
         OutboxMail(
@@ -633,7 +633,7 @@ def test_text_and_pdf_cover_line_follow_the_reader(client, make_statement, make_
     assert f"Endorsed by 2 organisations as of {today.day} {today:%B %Y} (1 of them" in english
     # Data keys stay English whatever the reader's language.
     csv_head = client.get("/statements/s/endorsements.csv?lang=km").data.decode("utf-8-sig").splitlines()[0]
-    assert csv_head == "number,organisation,acronym,location,website"
+    assert csv_head == "number,organisation,organisation_km,acronym,location,website"
 
 
 def test_embed_widget_in_khmer(client, make_statement, make_endorsement):

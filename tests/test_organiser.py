@@ -91,7 +91,7 @@ def test_admin_creates_and_edits_a_statement_keeping_versions(admin_client, make
         'diff-del">- We call for change now.' in html
         and 'diff-add">+ We call for change now, together.' in html
     )
-    assert "Version 1 (until " in html and "UTC): 1 endorsement</li>" in html
+    assert "Version 1 (until " in html and " UTC</time>): 1 endorsement</li>" in html
     assert "Version 2 (current): 1 endorsement</li>" in html
 
 

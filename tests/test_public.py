@@ -1,4 +1,4 @@
-from tests.helpers import expected_lines, list_items
+from tests.helpers import expected_lines, list_items, parse
 
 
 def test_home_shows_the_shared_statement_with_43_endorsers(client, shared_statement):
@@ -18,6 +18,24 @@ def test_statement_page_renders_markdown_safely(client, make_statement):
     assert "<strong>world</strong>" in html
     assert "<script>alert(1)</script>" not in html
     assert "javascript:" not in html
+
+
+def test_links_that_go_nowhere_are_plain_text(client, shared_statement):
+    """The shared statement names the [ILO](#) and the [IFC](#): placeholders, not links."""
+    page = parse(client.get(f"/statements/{shared_statement.slug}"))
+    body = page.find("div", class_="statement-body")
+    assert "Both the ILO and the IFC are clear" in " ".join(body.get_text(" ").split())
+    assert [a for a in page.find_all("a") if a.get("href", "").strip() in ("", "#")] == []
+
+
+def test_links_with_a_target_stay_links(client, make_statement):
+    make_statement(slug="s", body="[Top](#top), [ILO](https://www.ilo.org) and [nothing]()")
+    body = parse(client.get("/statements/s")).find("div", class_="statement-body")
+    assert [(a.get_text(), a["href"]) for a in body.find_all("a")] == [
+        ("Top", "#top"),
+        ("ILO", "https://www.ilo.org"),
+    ]
+    assert "nothing" in body.get_text()
 
 
 def test_unknown_slug_is_a_clear_404(client):

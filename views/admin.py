@@ -5,13 +5,16 @@ import io
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from domain import RuleError
 from domain.audit import record
 from domain.editing import create_statement, diff_versions, update_statement
+from domain.notifications import external_url
+from domain.statements import text_in
 from extensions import db
 from forms import EmptyForm
 from forms.admin import BlockedDomainForm, BlockedNetworkForm, ModeratorForm
@@ -27,10 +30,12 @@ from models import (
     StatementStatus,
 )
 from templating import render_markdown
+from views import never_store, number_arg
 from views.exports import neutralise_formula
 from views.statement_page import render_statement
 
 bp = Blueprint("admin", __name__, url_prefix="/moderation/admin")
+bp.after_request(never_store)
 
 
 def admin_required(view):
@@ -196,16 +201,36 @@ def edit_statement(statement_id: int):
 
 def _render_statement_form(form, statement):
     preview = render_markdown(form.body.data) if form.preview.data else None
-    page = render_template("admin/statement_form.html", form=form, statement=statement, preview=preview)
+    page = render_template(
+        "admin/statement_form.html",
+        form=form,
+        statement=statement,
+        preview=preview,
+        embed_snippets=[(code, embed_snippet(statement, code)) for code in current_app.config["LANGUAGES"]]
+        if statement
+        else [],
+    )
     return page, 422 if form.errors else 200
+
+
+def embed_snippet(statement: Statement, language: str) -> str:
+    """The <iframe> an organiser pastes into a partner's page: the count and a link, in one language.
+    Plain text: the page shows it escaped, ready to copy."""
+    snippet = Markup(
+        '<iframe src="{}" title="{}" width="100%" height="190" style="border: 0"></iframe>'
+    ).format(
+        external_url("exports.embed", slug=statement.slug, lang=language),
+        text_in(statement, language).title,
+    )
+    return str(snippet)
 
 
 @bp.get("/statements/<int:statement_id>/versions")
 def statement_versions(statement_id: int):
     """The text history; `?old=N&new=M` shows what changed between two versions."""
     statement = db.get_or_404(Statement, statement_id)
-    old = request.args.get("old", type=int) or max(statement.version - 1, 1)
-    new = request.args.get("new", type=int) or statement.version
+    old = number_arg("old") or max(statement.version - 1, 1)
+    new = number_arg("new") or statement.version
     try:
         diff = diff_versions(statement, old, new)
     except RuleError as error:
@@ -283,7 +308,7 @@ EXPORT_COLUMNS = (
 def export_all():
     """Every endorsement with its contact data, for admins only; each download is audited."""
     query = sa.select(Endorsement).order_by(Endorsement.statement_id, Endorsement.id)
-    statement_id = request.args.get("statement", type=int)
+    statement_id = number_arg("statement")
     if statement_id:
         query = query.where(Endorsement.statement_id == statement_id)
     out = io.StringIO()
@@ -302,5 +327,4 @@ def export_all():
     response.headers.set(
         "Content-Disposition", "attachment", filename="jointly-endorsements-with-contacts.csv"
     )
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -19,9 +19,11 @@ from extensions import db, ip_hash, limiter, login_manager
 from forms import EmptyForm
 from forms.auth import LoginForm
 from models import Moderator
+from views import never_store
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("jointly.auth")
+bp.after_request(never_store)
 
 # What a logged-in session holds besides Flask-Login's own keys.
 GENERATION, LOGGED_IN_AT, BROWSER = "moderator_generation", "logged_in_at", "browser"

@@ -23,7 +23,7 @@ from extensions import db, limiter
 from forms.hygiene import starts_like_formula
 from i18n import current_language
 from models import Endorsement, Statement, now_utc
-from templating import render_markdown
+from templating import listed_name, render_markdown
 from views.page_cache import RenderCache, templates_version
 from views.public import get_public_statement_or_404
 from views.shared_cache import mark_shared
@@ -33,7 +33,9 @@ bp = Blueprint("exports", __name__)
 # loop gets 429s, not the workers every reader of the page needs.
 export_limit = limiter.shared_limit(lambda: current_app.config["EXPORT_RATE_LIMIT"], scope="exports")
 
-COLUMNS = ("number", "organisation", "acronym", "location", "website")
+# The Khmer-script name has a column of its own: data for scripts and spreadsheets. The other
+# formats are read by people, and give it beside the Latin name, as the page does.
+COLUMNS = ("number", "organisation", "organisation_km", "acronym", "location", "website")
 # Characters CommonMark gives a meaning anywhere in a line (emphasis, code, links, HTML, entities,
 # GFM tables and strikethrough); a backslash makes each one literal.
 MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
@@ -60,10 +62,15 @@ def reader_text(statement: Statement) -> StatementText:
     return text_in(statement, current_language())
 
 
+def unnamed_count(statement: Statement) -> int:
+    """Approved endorsers who asked not to be named: counted in every total, named in none."""
+    return db.session.scalar(Endorsement.count_anonymous(statement.id))
+
+
 def cover_line(statement: Statement, named: int) -> str:
     """The sentence that heads every release of the list, in the reader's language;
     unnamed endorsers count, unnamed. The date is written as the statement pages write it."""
-    unnamed = db.session.scalar(Endorsement.count_anonymous(statement.id))
+    unnamed = unnamed_count(statement)
     total = named + unnamed
     today = format_date(now_utc().date(), "d MMMM y")
     if unnamed:
@@ -109,7 +116,9 @@ def as_csv(endorsers: list[Endorsement]) -> str:
 
 
 def as_json(statement: Statement, endorsers: list[Endorsement]) -> str:
-    """For partners' sites and scripts: the list plus enough context to cite it."""
+    """For partners' sites and scripts: the list plus enough context to cite it. `count` is the
+    total the page shows: the `named` organisations listed here and the `unnamed` ones."""
+    unnamed = unnamed_count(statement)
     data = {
         "statement": {
             "slug": statement.slug,
@@ -117,16 +126,19 @@ def as_json(statement: Statement, endorsers: list[Endorsement]) -> str:
             "url": external_url("public.statement", slug=statement.slug),
         },
         "as_of": now_utc().date().isoformat(),
-        "count": len(endorsers),
+        "count": len(endorsers) + unnamed,
+        "named": len(endorsers),
+        "unnamed": unnamed,
         "endorsements": public_rows(endorsers),
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def as_listing(statement: Statement, heading: str, endorsers: list[Endorsement], escape=str) -> str:
-    """The list as it is published: a heading, the cover line, then '1. Name (ACRONYM)' lines."""
+    """The list as it is published: a heading, the cover line, then a line per name as the page
+    in the reader's language prints it: '1. Name (ឈ្មោះ) (ACRONYM) (Location)'."""
     lines = [heading, "", cover_line(statement, len(endorsers)), ""]
-    lines += [f"{number}. {escape(e.display_name)}" for number, e in enumerate(endorsers, start=1)]
+    lines += [f"{number}. {escape(listed_name(e))}" for number, e in enumerate(endorsers, start=1)]
     return "\n".join(lines) + "\n"
 
 
@@ -237,7 +249,7 @@ def embed(slug: str):
     statement = get_public_statement_or_404(slug)
     listed = Endorsement.select_public(statement.id).subquery()
     named = db.session.scalar(sa.select(sa.func.count()).select_from(listed))
-    count = named + db.session.scalar(Endorsement.count_anonymous(statement.id))
+    count = named + unnamed_count(statement)
     page = render_template(
         "exports/embed.html",
         statement=statement,

@@ -39,10 +39,12 @@ from models import (
     RejectionReason,
     Statement,
 )
+from views import never_store, number_arg, page_arg
 from views.auth import safe_next
 from views.errors import EXPIRED_FORM
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+bp.after_request(never_store)
 
 
 @bp.before_request
@@ -64,12 +66,12 @@ def _queue_counts(status: str) -> list[tuple[Statement, int]]:
 @bp.get("/")
 def queue():
     """Confirmed entries by default; `?show=unconfirmed` or `?show=suspected` for the other tabs."""
-    statement_id = request.args.get("statement", type=int)
+    statement_id = number_arg("statement")
     show = (
         request.args.get("show") if request.args.get("show") in QUEUE_STATUSES else EndorsementStatus.PENDING
     )
     query = _matching(Endorsement.select_by_status(show, statement_id), request.args.get("q"))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_arg(50), per_page=50, error_out=False)
     return render_template(
         "moderation/queue.html",
         page=page,
@@ -114,11 +116,11 @@ def endorsements():
     if status not in set(EndorsementStatus):
         status = EndorsementStatus.APPROVED
     query = _matching(sa.select(Endorsement).where(Endorsement.status == status), request.args.get("q"))
-    statement_id = request.args.get("statement", type=int)
+    statement_id = number_arg("statement")
     if statement_id:
         query = query.where(Endorsement.statement_id == statement_id)
     order = Endorsement.position if status == EndorsementStatus.APPROVED else Endorsement.id
-    page = db.paginate(query.order_by(order), per_page=100, error_out=False)
+    page = db.paginate(query.order_by(order), page=page_arg(100), per_page=100, error_out=False)
     statements = db.session.scalars(sa.select(Statement).order_by(Statement.id)).all()
     return render_template(
         "moderation/endorsements.html",
@@ -299,7 +301,7 @@ def edit_endorsement(endorsement_id: int):
 @bp.get("/outbox")
 def outbox():
     """Every mail, newest first: with no MAIL_SERVER this is where a newcomer reads them."""
-    page = db.paginate(OutboxMail.select_recent(), per_page=50, error_out=False)
+    page = db.paginate(OutboxMail.select_recent(), page=page_arg(50), per_page=50, error_out=False)
     return render_template("moderation/outbox.html", page=page, send_form=EmptyForm())
 
 

@@ -35,6 +35,7 @@ from forms.signon import CorrectionForm, SignOnForm
 from i18n import current_language, remember_language
 from models import Endorsement, Statement, StatementStamp, StatementStatus
 from templating import status_label
+from views import not_stored
 from views.auth import safe_next
 from views.errors import minutes_until_retry, render_error
 from views.statement_page import render_statement, serve_statement_page
@@ -186,6 +187,7 @@ def endorsement_from_token(token: str, purpose: str) -> Endorsement:
 
 
 @bp.get("/confirm/<token>", endpoint="confirm")
+@not_stored
 def confirm_page(token: str):
     """Only shows a button: mail scanners that open links must not confirm anything."""
     endorsement = endorsement_from_token(token, CONFIRM)
@@ -193,6 +195,7 @@ def confirm_page(token: str):
 
 
 @bp.post("/confirm/<token>")
+@not_stored
 def confirm_endorsement(token: str):
     endorsement = endorsement_from_token(token, CONFIRM)
     if not EmptyForm().validate_on_submit():
@@ -206,6 +209,7 @@ def confirm_endorsement(token: str):
 
 
 @bp.get("/manage/<token>")
+@not_stored
 def manage(token: str):
     endorsement = endorsement_from_token(token, MANAGE)
     return _render_manage(endorsement, CorrectionForm(obj=endorsement))
@@ -215,7 +219,6 @@ def _render_manage(endorsement, correction_form, status=200):
     page = render_template(
         "public/manage.html",
         endorsement=endorsement,
-        withdraw_form=EmptyForm(),
         correction_form=correction_form,
     )
     return page, status
@@ -225,6 +228,18 @@ def _refuse_change(endorsement: Endorsement, message: str, token: str):
     """The endorsement has moved on (withdrawn, rejected): say so on the personal page."""
     flash(message % {"status": status_label(endorsement.status)}, "error")
     return redirect(url_for("public.manage", token=token))
+
+
+@bp.get("/manage/<token>/withdraw")
+@not_stored
+def confirm_withdrawal(token: str):
+    """Asks "Are you sure?": withdrawing takes the name off the list at once, so never in one tap."""
+    endorsement = endorsement_from_token(token, MANAGE)
+    if not endorsement.can("withdraw"):
+        return _refuse_change(
+            endorsement, _("This endorsement is %(status)s; it can no longer be withdrawn."), token
+        )
+    return render_template("public/withdraw.html", endorsement=endorsement, form=EmptyForm())
 
 
 @bp.post("/manage/<token>/withdraw")
@@ -244,6 +259,7 @@ def withdraw_endorsement(token: str):
 
 
 @bp.post("/manage/<token>/correct")
+@not_stored
 def correct_endorsement(token: str):
     endorsement = endorsement_from_token(token, MANAGE)
     form = CorrectionForm()

@@ -49,15 +49,13 @@ def _render_page(statement: Statement, accepts_signons: bool) -> str:
     list_html, named, unnamed = endorser_list(statement)
     language = current_language()
     text = text_in(statement, language)
+    versions = [code for code in languages_of(statement) if code in current_app.config["LANGUAGES"]]
     return render_template(
         "public/statement.html",
         statement=statement,
         text=text,
-        other_languages=[
-            code
-            for code in languages_of(statement)
-            if code in current_app.config["LANGUAGES"] and code != language
-        ],
+        language_versions=versions,
+        other_languages=[code for code in versions if code != language],
         body_html=statement_body(statement, text),
         list_html=list_html,
         count=named + unnamed,
