@@ -14,7 +14,19 @@ import i18n
 import templating
 from domain import outbox
 from extensions import csrf, db, limiter, login_manager, mail, migrate
-from views import admin, auth, corrections, errors, exports, health, info, moderation, public
+from views import (
+    admin,
+    auth,
+    corrections,
+    errors,
+    exports,
+    health,
+    info,
+    moderation,
+    public,
+    subscriptions,
+    updates,
+)
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
 DEFAULTS = {
@@ -50,6 +62,9 @@ DEFAULTS = {
     "MAILS_PER_ENDORSEMENT": 5,
     "CONFIRM_TOKEN_MAX_AGE_DAYS": 7,
     "MANAGE_TOKEN_MAX_AGE_DAYS": 365,
+    "UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS": 3650,
+    # The pace of a statement update's mails: at most this many a minute, evenly spaced.
+    "MAIL_RATE_PER_MINUTE": 60,
     "MODERATOR_SESSION_HOURS": 8,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -155,6 +170,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     blueprints = (public.bp, exports.bp, info.bp, moderation.bp, corrections.bp, admin.bp, auth.bp, health.bp)
+    blueprints += (subscriptions.bp, updates.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -184,6 +200,10 @@ def _finish_config(app: Flask) -> None:
     if app.config["OUTBOX_DELIVERY"] not in outbox.DELIVERY_MODES:
         raise ConfigError(
             f"OUTBOX_DELIVERY={app.config['OUTBOX_DELIVERY']!r} is not one of {outbox.DELIVERY_MODES}"
+        )
+    if app.config["MAIL_RATE_PER_MINUTE"] < 1:
+        raise ConfigError(
+            f"MAIL_RATE_PER_MINUTE must be 1 or more, not {app.config['MAIL_RATE_PER_MINUTE']!r}"
         )
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -83,6 +83,9 @@ class NoteForm(FlaskForm):
 class ReceivedEndorsementForm(SignOnForm):
     """An endorsement a moderator received by phone, on paper or in a meeting."""
 
+    # News goes only to a confirmed address that asked for it itself, never on someone's behalf.
+    updates = None
+
     statement_id = SelectField(
         _l("Statement"),
         coerce=int,
