@@ -33,6 +33,8 @@ from views import (
     info,
     moderation,
     public,
+    subscriptions,
+    updates,
 )
 from views.security import add_security_headers, refuse_cross_site_posts, refuse_nul_bytes
 
@@ -69,6 +71,9 @@ DEFAULTS = {
     "MAILS_PER_ENDORSEMENT": 5,
     "CONFIRM_TOKEN_MAX_AGE_DAYS": 7,
     "MANAGE_TOKEN_MAX_AGE_DAYS": 365,
+    "UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS": 3650,
+    # The pace of a statement update's mails: at most this many a minute, evenly spaced.
+    "MAIL_RATE_PER_MINUTE": 60,
     "MODERATOR_SESSION_HOURS": 8,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -221,8 +226,8 @@ def _register_blueprints(app: Flask) -> None:
     # Before any route is added: every `<int:...>` is a number the database can hold.
     app.url_map.converters["int"] = DatabaseNumber
     blueprints = (
-        *(public.bp, exports.bp, info.bp),
-        *(moderation.bp, corrections.bp, admin.bp, importing.bp),
+        *(public.bp, exports.bp, info.bp, subscriptions.bp),
+        *(moderation.bp, corrections.bp, admin.bp, importing.bp, updates.bp),
         *(auth.bp, health.bp),
     )
     for blueprint in blueprints:
@@ -264,6 +269,10 @@ def _finish_config(app: Flask) -> None:
             **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }
     app.config["BABEL_DEFAULT_TIMEZONE"] = _time_zone(app.config["TIMEZONE"])
+    if app.config["MAIL_RATE_PER_MINUTE"] < 1:
+        raise ConfigError(
+            f"MAIL_RATE_PER_MINUTE must be 1 or more, not {app.config['MAIL_RATE_PER_MINUTE']!r}"
+        )
     if app.config["BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -28,7 +28,8 @@ TOKEN_PATH = re.compile(r"^/(confirm|manage)/[^/]+")
 MASK = "***"
 # A request id from the proxy is kept (nginx sends its $request_id) if it looks like one.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-LOGGERS = ("jointly", "flask-limiter")
+# Ours, the limiter's, and Alembic's (which migrations `flask db upgrade` runs, and what they warn about).
+LOGGERS = ("jointly", "flask-limiter", "alembic")
 
 
 def current_request_id() -> str:

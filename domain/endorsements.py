@@ -45,6 +45,7 @@ SUBMITTED_FIELDS = (
     "phone",
     "message",
     "authorised",
+    "updates",
 )
 # What the person who asked is told when the transition table refuses their event.
 REFUSALS = {
@@ -98,6 +99,7 @@ def _move(endorsement: Endorsement, event: str) -> EndorsementStatus:
 def _new_endorsement(statement: Statement, data: dict, status: EndorsementStatus, **extra) -> Endorsement:
     fields = {name: data.get(name) for name in SUBMITTED_FIELDS}
     fields = {k: (v or None) if isinstance(v, str) else v for k, v in fields.items()}
+    wants_updates = bool(fields.pop("updates"))
     endorsement = Endorsement(
         statement=statement,
         status=status,
@@ -109,6 +111,7 @@ def _new_endorsement(statement: Statement, data: dict, status: EndorsementStatus
     )
     endorsement.authorised = bool(data.get("authorised"))
     endorsement.anonymous = bool(data.get("anonymous"))
+    endorsement.wants_updates = wants_updates
     db.session.add(endorsement)
     db.session.flush()
     return endorsement

@@ -16,8 +16,9 @@ from domain import RuleError
 from domain.endorsements import SUBMITTED_FIELDS
 
 SUBMITTED_AT = "submitted_at"
-# The sign-on form's fields a row may fill; `authorised` is not among them (see domain.importing).
-FIELDS = tuple(name for name in SUBMITTED_FIELDS if name != "authorised")
+# The sign-on form's fields a row may fill. Not `authorised` (see domain.importing), nor `updates`:
+# news is sent only to those who asked for it themselves (the personal link offers it).
+FIELDS = tuple(name for name in SUBMITTED_FIELDS if name not in ("authorised", "updates"))
 TARGETS = (SUBMITTED_AT, *FIELDS)
 
 # Headers recognised for each field, compared without case, spaces or punctuation. Each

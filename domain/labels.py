@@ -71,6 +71,8 @@ EVENT = {
     "add_received": _l("added by a moderator"),
     "import_row": _l("imported from a spreadsheet"),
     "note": _l("note added"),
+    "updates_choice": _l("choice about news changed by the endorser"),
+    "unsubscribe": _l("unsubscribed from news"),
 }
 MAIL_KIND = {
     "confirm_endorsement": _l("request to confirm"),
@@ -83,6 +85,7 @@ MAIL_KIND = {
     "moderator_correction": _l("correction, for moderators"),
     "correction_accepted": _l("correction accepted"),
     "correction_declined": _l("correction declined"),
+    "statement_update": _l("update about the statement"),
 }
 # Why domain.spam set a sign-on aside; the timer's reason (spam.TOO_FAST) carries a number.
 SUSPICION = {

@@ -6,6 +6,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "confirm"
 MANAGE = "manage"
+# Can only stop a statement's news, so it lives long: an old update mail's link keeps working.
+UNSUBSCRIBE = "unsubscribe"
 
 
 class TokenProblem(Exception):

@@ -83,6 +83,9 @@ class NoteForm(FlaskForm):
 class ChooseStatementForm(FlaskForm):
     """A form that starts by choosing the statement (of every status) its endorsements are for."""
 
+    # News goes only to a confirmed address that asked for it itself, never on someone's behalf.
+    updates = None
+
     statement_id = SelectField(
         _l("Statement"),
         coerce=int,

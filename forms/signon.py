@@ -99,6 +99,14 @@ class SignOnForm(PublicNameForm):
         description=_l("Not published. We use it to confirm the endorsement."),
         render_kw={"autocomplete": "email"},
     )
+    # Unticked unless they tick it: news is mail they ask for (issue 17.2).
+    updates = BooleanField(
+        _l("Send us news about this statement"),
+        description=_l(
+            "Optional. The organisers may write about what happens to the statement; "
+            "every such mail has a link to stop them."
+        ),
+    )
     phone = TelField(
         _l("Phone"),
         # Khmer digits (០–៩) are welcome, stored as 0–9: what a moderator dials and searches.

@@ -11,10 +11,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# keep the app's own loggers (and pytest's capture) working after a migration
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# alembic.ini's logging is for a bare `alembic` run. Under the app (flask db, make serve, the
+# tests) logging is already set up: configuring it again would add a second handler on the
+# root logger, bound to whatever sys.stderr is at that moment (pytest's capture of one test).
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -10,6 +10,7 @@ from models.endorsement import (
     PUBLIC_STATUSES,
     QUEUE_STATUSES,
     STANDING_STATUSES,
+    UPDATE_STATUSES,
     Endorsement,
     EndorsementStatus,
     TransitionRefused,
@@ -27,6 +28,7 @@ from models.statement import (
     StatementTranslation,
     StatementVersion,
 )
+from models.update import StatementUpdate
 
 __all__ = [
     "db",
@@ -55,6 +57,8 @@ __all__ = [
     "StatementStamp",
     "StatementStatus",
     "StatementTranslation",
+    "StatementUpdate",
     "StatementVersion",
     "TransitionRefused",
+    "UPDATE_STATUSES",
 ]

@@ -26,6 +26,9 @@ PUBLIC_STATUSES = frozenset({_S.APPROVED})
 DECIDABLE_STATUSES = frozenset({_S.PENDING, _S.UNCONFIRMED, _S.SUSPECTED})
 # Still standing: a repeat sign-on is a repeat of one of these, and its contact may withdraw it.
 STANDING_STATUSES = frozenset({_S.UNCONFIRMED, _S.PENDING, _S.APPROVED})
+# Who may get a statement's news (with a confirmed address, having asked for it): never the
+# unconfirmed, suspected, rejected or withdrawn.
+UPDATE_STATUSES = frozenset({_S.PENDING, _S.APPROVED})
 # The moderation queue's tabs, the confirmed entries first.
 QUEUE_STATUSES = (_S.PENDING, _S.UNCONFIRMED, _S.SUSPECTED)
 
@@ -131,6 +134,9 @@ class Endorsement(db.Model):
     authorised: Mapped[bool] = mapped_column(default=False)
     # "Count us, but do not publish our name": counted publicly, named to moderators only.
     anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # "Send us news about this statement": the contact asked for the statement's updates
+    # (`domain.updates`); their personal page and every update's unsubscribe link change it.
+    wants_updates: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The interface language when they signed: every later mail is written in it.
     language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     # The statement text version they endorsed (Statement.version at sign-on).
@@ -267,6 +273,22 @@ class Endorsement(db.Model):
             cls.status.in_(STANDING_STATUSES),
             cls.organisation_key == key,
             sa.func.lower(cls.email) == (email or "").lower(),
+        )
+
+    @classmethod
+    def select_wanting_updates(cls, statement_id: int) -> sa.Select:
+        """Endorsements whose contact asked for the statement's news and may get it: a confirmed
+        address, still there (not purged), pending or approved. Oldest first."""
+        return (
+            sa.select(cls)
+            .where(
+                cls.statement_id == statement_id,
+                cls.wants_updates,
+                cls.confirmed_at.is_not(None),
+                cls.email.is_not(None),
+                cls.status.in_(UPDATE_STATUSES),
+            )
+            .order_by(cls.id)
         )
 
     @classmethod

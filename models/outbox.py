@@ -46,6 +46,8 @@ class OutboxMail(db.Model):
     # Extra headers (Reply-To, List-Unsubscribe, ...); values may hold link markers too.
     headers: Mapped[dict | None] = mapped_column(sa.JSON)
     endorsement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("endorsements.id"), index=True)
+    # The statement update this mail carries, if any: its page counts the rows' progress.
+    update_id: Mapped[int | None] = mapped_column(sa.ForeignKey("statement_updates.id"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(
         status_column_type(OutboxStatus), default=OutboxStatus.QUEUED
     )
@@ -59,6 +61,7 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None]
 
     endorsement = relationship("Endorsement")
+    update = relationship("StatementUpdate")
 
     def masked(self, text: str) -> str:
         """`text` (the body or a header) with each personal link's token shown as a mask."""
@@ -77,6 +80,12 @@ class OutboxMail(db.Model):
     @classmethod
     def select_recent(cls) -> sa.Select:
         return sa.select(cls).order_by(cls.id.desc())
+
+    @classmethod
+    def count_by_status(cls, update_id: int) -> sa.Select:
+        """(status, count) of the mails of one statement update."""
+        query = sa.select(cls.status, sa.func.count(cls.id)).where(cls.update_id == update_id)
+        return query.group_by(cls.status)
 
     @classmethod
     def count_failed(cls) -> sa.Select:

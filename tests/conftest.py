@@ -174,11 +174,12 @@ def moderator_client(client, auth, make_moderator):
 
 
 @pytest.fixture
-def admin_client(client, make_moderator, auth):
-    """A client logged in as an admin."""
-    make_moderator(email="admin@example.org", role="admin")
-    assert auth.login(email="admin@example.org").status_code == 302
-    return client
+def admin_client(app, make_moderator):
+    """A client of its own logged in as an admin, beside `client` (an endorser, a moderator)."""
+    make_moderator(email="admin@example.org", role=Role.ADMIN)
+    admin = app.test_client()
+    assert AuthActions(admin).login(email="admin@example.org").status_code == 302
+    return admin
 
 
 @pytest.fixture

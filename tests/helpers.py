@@ -383,3 +383,27 @@ def scratch_database(database_url: str, name: str, tmp_path: Path):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
+
+
+# ---------------------------------------------------------------- statement updates (issue 17.2)
+
+
+def write_update(client, statement_id: int, **texts):
+    """An admin writes an update on its page: `subject_en="..."`, `body_en="..."`, and so on."""
+    page = client.get(f"/moderation/admin/updates/new/{statement_id}")
+    return client.post(
+        f"/moderation/admin/updates/new/{statement_id}", data={"csrf_token": csrf_from(page), **texts}
+    )
+
+
+def send_update_by_page(client, update_id: int):
+    """An admin presses Send on the update's page."""
+    page = f"/moderation/admin/updates/{update_id}"
+    return post_button(client, f"{page}/send", page=page)
+
+
+def unsubscribe_path(message) -> str:
+    """The path of the List-Unsubscribe link of a received mail."""
+    header = message["List-Unsubscribe"]
+    assert header.startswith("<") and header.endswith(">"), header
+    return LINK.findall(header[1:-1])[0]

@@ -12,6 +12,7 @@ from models import Endorsement, EndorsementStatus
 from tests.helpers import (
     FORM_HEADERS,
     FORM_ROWS,
+    AuthActions,
     csrf_from,
     csv_bytes,
     events,
@@ -141,7 +142,7 @@ def test_a_file_that_is_not_a_spreadsheet_gets_a_clear_message(admin_client, sta
 
 
 def test_a_preview_that_was_tampered_with_or_belongs_to_another_admin_is_refused(
-    admin_client, statement, make_moderator, auth
+    admin_client, statement, make_moderator
 ):
     page = upload(admin_client, statement, csv_bytes())
     values = form_values(page, PREVIEW)
@@ -151,6 +152,7 @@ def test_a_preview_that_was_tampered_with_or_belongs_to_another_admin_is_refused
     assert tampered.status_code == 302 and tampered.headers["Location"].endswith(PAGE)
     assert "expired or was changed" in text_of(admin_client.get(PAGE))
     make_moderator(email="other-admin@example.org", role="admin")
+    auth = AuthActions(admin_client)  # the same browser, now another admin's
     auth.logout()
     auth.login(email="other-admin@example.org")
     token = csrf_from(admin_client.get(PAGE))

@@ -14,7 +14,7 @@ import pytest
 from domain.endorsements import add_note, approve, reject
 from domain.tokens import make_token
 from extensions import db
-from models import BlockedEmailDomain, EndorsementStatus, RejectionReason, Role
+from models import BlockedEmailDomain, EndorsementStatus, NameCorrection, RejectionReason, Role
 from tests.helpers import ROOT, AuthActions, hidden_fields, parse, sign
 from views.errors import MESSAGES, render_error
 
@@ -65,6 +65,7 @@ def seeded(app, shared_statement, runner, make_statement, make_endorsement, make
         make_endorsement(shared_statement, organisation=f"Org {n}", email=f"{n}@example.org") for n in (1, 2)
     ]
     add_note(pending, admin, "Called them: real.")
+    db.session.add(NameCorrection(endorsement=pending, proposed={**pending.public_fields(), "acronym": "PO"}))
     approve(decided[0], admin)
     reject(decided[1], admin, "Not an organisation", tell_endorser=True)
     db.session.add_all(
@@ -109,6 +110,8 @@ def public_pages(client, seeded, language: str) -> dict[str, str]:
         f"{manage}/correct", data={**hidden_fields(pages["manage"], "/correct"), "organisation": ""}
     )
     pages["withdraw confirmation"] = client.get(f"{manage}/withdraw")
+    pages["unsubscribe"] = client.get(f"/unsubscribe/{make_token(seeded['pending'].id, 'unsubscribe')}")
+    pages["privacy"] = client.get("/privacy")
     pages["confirmed"] = client.post(confirm, data=hidden_fields(pages["confirm"]))
     return {name: response.get_data(as_text=True) for name, response in pages.items()}
 
@@ -133,6 +136,10 @@ def moderation_pages(client, seeded) -> dict[str, str]:
         "admin reasons": "/moderation/admin/reasons",
         "admin block lists": "/moderation/admin/blocklist",
         "admin moderators": "/moderation/admin/moderators",
+        "name corrections": "/moderation/corrections/",
+        "admin import": "/moderation/admin/import/",
+        "admin updates": "/moderation/admin/updates/",
+        "admin new update": f"/moderation/admin/updates/new/{statement.id}",
     }
     pages = {}
     for name, path in paths.items():
@@ -174,7 +181,7 @@ def every_page(app, seeded) -> dict[str, str]:
 
 
 def test_every_page_passes_the_nu_html_checker(every_page, tmp_path):
-    assert len(every_page) == 2 * (14 + 18 + len(MESSAGES))
+    assert len(every_page) == 2 * (16 + 22 + len(MESSAGES))
     errors = nu_errors(every_page, tmp_path)
     assert not errors, f"{len(errors)} errors from the Nu Html Checker:\n" + "\n".join(errors)
 

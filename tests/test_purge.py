@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from domain.tokens import make_token
+from domain.updates import save_update, send_update
 from extensions import db, limiter
-from models import Endorsement, NameCorrection, Statement, now_utc
+from models import Endorsement, Moderator, NameCorrection, Statement, now_utc
 from tests.helpers import (
     VALID,
     confirm_by_mail,
@@ -35,7 +36,7 @@ CONTACT = {
 
 def everything_written(client, moderator) -> None:
     """Every place, through the pages people use."""
-    assert sign(client, "old", **CONTACT).status_code == 303
+    assert sign(client, "old", updates="y", **CONTACT).status_code == 303
     wait_until(signons_decided)
     confirm_by_mail(client, EMAIL)
     endorsement = db.session.scalars(sa.select(Endorsement).where(Endorsement.email == EMAIL)).one()
@@ -54,6 +55,12 @@ def everything_written(client, moderator) -> None:
         moderator, f"/moderation/corrections/{correction.id}/decline", reason=f"asked {NAME} by phone"
     )
     post_button(moderator, f"/moderation/endorsements/{endorsement.id}/approve")
+    author = db.session.scalars(sa.select(Moderator)).one()
+    news = save_update(endorsement.statement, {"en": {"subject": "News", "body": "Delivered."}}, author)
+    send_update(news, author)  # the update mail names the contact as its recipient
+    db.session.commit()
+    unsubscribe = f"/unsubscribe/{make_token(endorsement.id, 'unsubscribe')}"
+    client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
     received = {**VALID, **CONTACT, "organisation": "Received Org", "statement_id": "1", "source": "phone"}
     moderator.post(
         "/moderation/endorsements/new",
@@ -96,6 +103,7 @@ def test_purge_erases_the_contact_everywhere_and_keeps_the_list(
         "outbox.recipient", "outbox.body",
     }  # fmt: skip
     assert [str(key) for key in limiter.storage.storage if ":old/" in str(key)]  # the sign-on was counted
+    assert [mail.recipient for mail in outbox_mails(kind="statement_update")] == [EMAIL]
     old_statement.status, old_statement.closed_at = "closed", now_utc() - timedelta(days=200)
     db.session.commit()
 

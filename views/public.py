@@ -32,6 +32,7 @@ from domain.tokens import CONFIRM, MANAGE, TokenProblem, read_token
 from extensions import db, ip_hash, limiter
 from forms import EmptyForm
 from forms.signon import CorrectionForm, SignOnForm
+from forms.updates import UpdatesChoiceForm
 from i18n import current_language, remember_language
 from models import Endorsement, Statement, StatementStamp, StatementStatus
 from templating import status_label
@@ -220,6 +221,8 @@ def _render_manage(endorsement, correction_form, status=200):
         "public/manage.html",
         endorsement=endorsement,
         correction_form=correction_form,
+        # Not bound to this request's form: a correction sent with a mistake must not untick it.
+        updates_form=UpdatesChoiceForm(formdata=None, updates=endorsement.wants_updates),
     )
     return page, status
 
