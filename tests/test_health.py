@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement, OutboxMail, OutboxStatus, now_utc
-from tests.helpers import make_test_app
+from tests.helpers import make_test_app, signons_decided, wait_until
 from tests.servers import Browserless, Gunicorn
 from tests.smtp import free_port
 
@@ -98,6 +98,7 @@ def test_redis_killed_sign_ons_are_answered_and_stored_once(
             for n in range(3)
         ]
         health_status, health = browser.request("/healthz")
+        wait_until(signons_decided)  # the server decides each right after answering
     assert statuses == [303, 303, 303]
     db.session.expire_all()
     stored = db.session.scalars(
