@@ -10,13 +10,18 @@ from extensions import db
 from models.base import now_utc
 
 
-class BlockedEmailDomain(db.Model):
-    __tablename__ = "blocked_email_domains"
+class BlockEntry:
+    """What every block-list entry has beside what it blocks: who added it and why is in the audit."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain: Mapped[str] = mapped_column(sa.String(253), unique=True)
     note: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class BlockedEmailDomain(BlockEntry, db.Model):
+    __tablename__ = "blocked_email_domains"
+
+    domain: Mapped[str] = mapped_column(sa.String(253), unique=True)
 
     @classmethod
     def matches(cls, email: str | None) -> bool:
@@ -29,13 +34,10 @@ class BlockedEmailDomain(db.Model):
         return db.session.scalar(sa.select(sa.func.count(cls.id)).where(cls.domain.in_(candidates))) > 0
 
 
-class BlockedNetwork(db.Model):
+class BlockedNetwork(BlockEntry, db.Model):
     __tablename__ = "blocked_networks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cidr: Mapped[str] = mapped_column(sa.String(50), unique=True)
-    note: Mapped[str | None] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     @classmethod
     def matches(cls, address: str | None) -> bool:

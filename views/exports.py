@@ -13,8 +13,6 @@ import re
 import sqlalchemy as sa
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import format_date, ngettext
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 from werkzeug.utils import secure_filename
 
 from domain.notifications import external_url
@@ -142,8 +140,10 @@ def as_listing(statement: Statement, heading: str, endorsers: list[Endorsement],
     return "\n".join(lines) + "\n"
 
 
-def local_only_fetcher() -> URLFetcher:
+def local_only_fetcher():
     """The PDF is rendered from our own template: it must never reach out to the network or disk."""
+    from weasyprint.urls import URLFetcher  # see as_pdf
+
     return URLFetcher(allowed_protocols={"data"})
 
 
@@ -181,6 +181,10 @@ def as_pdf(statement: Statement, endorsers: list[Endorsement]) -> bytes:
         cover_line=cover_line(statement, len(endorsers)),
         statement_url=external_url("public.statement", slug=statement.slug),
     )
+    # WeasyPrint (26 MB with Pango) is loaded by the first PDF a worker makes, not by every
+    # worker at start: most never make one (PDFs are cached) and stay under 130 MB.
+    from weasyprint import HTML
+
     return HTML(string=page, base_url=None, url_fetcher=local_only_fetcher()).write_pdf()
 
 
