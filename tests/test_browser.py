@@ -12,36 +12,15 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import NameCorrection
-
-# Imported so pytest finds the fixtures `browser`, `new_page`, `artifacts`, `inbox`, `live_server`
-# and `smtp_server`.
-from tests.browsing import (  # noqa: F401
-    DESKTOP,
-    MOBILE,
-    MODERATOR,
-    artifacts_fixture,
-    assert_fits,
-    browser_fixture,
-    log_in,
-    new_page_fixture,
-)
-from tests.helpers import ROOT, link_in
-from tests.live_server import ORGANISER_EMAIL, inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
+from tests.browsing import DESKTOP, MOBILE, MODERATOR, assert_fits, log_in
+from tests.helpers import ROOT, VALID, link_in
 
 pytestmark = pytest.mark.browser
 
 SHARED_TITLE = "Stop Reprisals Against CENTRAL Over Better Factories Report"
 KHMER_NAME = "សហគមន៍ការពារធម្មជាតិ"
-ENDORSER = {
-    "organisation": "Mekong Fishers Network",
-    "acronym": "MFN",
-    "location": "Kratie",
-    "website": "https://mfn.example.org",
-    "contact_name": "Chan Sophea",
-    "email": "sophea@example.org",
-    "phone": "+855 12 345 678",
-    "message": "We support this.",
-}
+# The text fields of a complete sign-on (`fill_signon` ticks the authorisation box itself).
+ENDORSER = {name: value for name, value in VALID.items() if name != "authorised"}
 
 
 def seeded(statement) -> str:

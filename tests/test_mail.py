@@ -17,11 +17,6 @@ def app_config(smtp):
     return mail_settings(smtp)
 
 
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s", title="Free the Press")
-
-
 def only_endorsement() -> Endorsement:
     db.session.expire_all()
     return db.session.scalars(sa.select(Endorsement)).one()

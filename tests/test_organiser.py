@@ -252,6 +252,7 @@ def test_unnamed_endorser_is_counted_but_never_named(
 
 
 def test_no_contact_data_in_any_public_response(client, shared_statement, make_endorsement):
+    """Contact fields never reach the public: not the pages, the exports, the embed or an error."""
     make_endorsement(
         shared_statement,
         status="approved",
@@ -269,7 +270,7 @@ def test_no_contact_data_in_any_public_response(client, shared_statement, make_e
     for where, text in texts.items():
         for secret in (
             "secret-contact@example.org",
-            "+855 99 999 999",
+            "+855 99 999",  # a part of the phone number too
             "Hidden Person",
             "private words",
             "pending@example.org",
@@ -278,6 +279,7 @@ def test_no_contact_data_in_any_public_response(client, shared_statement, make_e
         ):
             assert secret not in text, f"{secret} leaked in {where}"
     assert "Visible Org" in texts["/endorsements.csv"]
+    assert "Visible Org" in texts["/"] and "Visible Org" in texts[""]  # the name itself is public
 
 
 def test_admin_export_is_refused_to_moderators(moderator_client, shared_statement):

@@ -28,11 +28,6 @@ MODERATION_GETS = [
 ]
 
 
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s")
-
-
 def statuses() -> list[str]:
     db.session.expire_all()
     return db.session.scalars(sa.select(Endorsement.status).order_by(Endorsement.id)).all()
