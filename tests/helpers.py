@@ -162,7 +162,7 @@ def parse(page) -> BeautifulSoup:
 
 def text_of(page) -> str:
     """What a reader sees: the page's text with its spacing folded."""
-    return " ".join(parse(page).get_text(" ").split())
+    return folded(parse(page))
 
 
 def hidden_fields(page, action: str | None = None) -> dict[str, str]:
@@ -199,11 +199,40 @@ def csrf_from(page) -> str:
     return field["value"]
 
 
+def folded(element) -> str:
+    """An element's text as read, its spacing folded."""
+    return " ".join(element.get_text(" ").split())
+
+
+def count_line(page) -> tuple[str, str]:
+    """The "Endorsed by N organisations" line of a statement page or an embed: its text, and
+    the number it shows in bold."""
+    line = parse(page).find(class_="count")
+    assert line is not None and line.strong is not None, "no count line with a number on the page"
+    return folded(line), line.strong.get_text()
+
+
+def field_errors(page) -> list[str]:
+    """The message under each refused field, in the order of the form."""
+    return [folded(p) for p in parse(page).find_all("p", class_="error", id=re.compile(r"-error$"))]
+
+
+def inline_scripts(page) -> list[str]:
+    """The code of the page's inline scripts and event-handler attributes: what injected markup
+    would run (text shown escaped adds none)."""
+    tree = parse(page)
+    inline = [script.get_text() for script in tree.find_all("script") if script.get_text().strip()]
+    handlers = [
+        value for tag in tree.find_all(True) for name, value in tag.attrs.items() if name.startswith("on")
+    ]
+    return inline + handlers
+
+
 def list_items(page) -> list[str]:
     """The public list of endorsers as a reader reads it, one line per entry."""
     listing = parse(page).find("ol", class_="endorser-list")
     assert listing is not None, "no endorser list on the page"
-    return [" ".join(item.get_text(" ").split()).replace(" )", ")") for item in listing.find_all("li")]
+    return [folded(item).replace(" )", ")") for item in listing.find_all("li")]
 
 
 # ---------------------------------------------------------------- the shared statement

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement
-from tests.helpers import confirm_by_mail, csrf_from, events, list_items, post_button, sign
+from tests.helpers import confirm_by_mail, csrf_from, events, list_items, parse, post_button, sign
 
 MODERATION_GETS = ["/moderation/", "/moderation/endorsements", "/moderation/endorsements/1"]
 MODERATION_POSTS = [
@@ -153,9 +153,14 @@ def test_queue_counts_per_statement(moderator_client, make_statement, make_endor
     for _ in range(2):
         make_endorsement(first, organisation=f"Org {_}")
     make_endorsement(second)
-    html = moderator_client.get("/moderation/").get_data(as_text=True)
-    assert 'Alpha</a> <span class="count-badge">2</span>' in html
-    assert 'Beta</a> <span class="count-badge">1</span>' in html
+    page = parse(moderator_client.get("/moderation/"))
+
+    def badge_after(title: str):
+        badge = page.find("a", string=title).find_next_sibling()
+        return badge.name, badge["class"], badge.get_text()
+
+    assert badge_after("Alpha") == ("span", ["count-badge"], "2")
+    assert badge_after("Beta") == ("span", ["count-badge"], "1")
 
 
 def test_audit_events_cannot_be_rewritten(app, make_statement, make_endorsement, make_moderator):
