@@ -196,6 +196,20 @@ def admin_client(app, make_moderator):
 
 
 @pytest.fixture
+def khmer_client(client):
+    """`client` in a browser whose reader chose Khmer (the language cookie)."""
+    client.set_cookie("lang", "km")
+    return client
+
+
+@pytest.fixture
+def khmer_moderator(moderator_client):
+    """`moderator_client`, the moderator having chosen Khmer."""
+    moderator_client.set_cookie("lang", "km")
+    return moderator_client
+
+
+@pytest.fixture
 def shared_statement(app):
     from domain.statements import import_statement
 

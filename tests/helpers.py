@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
@@ -155,7 +155,9 @@ def make_test_app(database_url: str, **config):
 
 
 def parse(page) -> BeautifulSoup:
-    """A page (a response or its text) as a tree."""
+    """A page (a response or its text) as a tree; a tree (or a part of one) as it is."""
+    if isinstance(page, Tag):
+        return page
     html = page if isinstance(page, str) else page.get_data(as_text=True)
     return BeautifulSoup(html, "html.parser")
 
@@ -163,6 +165,22 @@ def parse(page) -> BeautifulSoup:
 def text_of(page) -> str:
     """What a reader sees: the page's text with its spacing folded."""
     return folded(parse(page))
+
+
+# Attributes whose words a person reads or hears: a field's hint, a title, a label, a description.
+SHOWN_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label", "content")
+
+
+def words_shown(page) -> str:
+    """The page's text and the words its attributes show (a button's value too), spacing folded:
+    where every message of the interface must be in the reader's language."""
+    tree = parse(page)
+    words = [tree.get_text(" ")]
+    for tag in tree.find_all(True):
+        words += [tag[name] for name in SHOWN_ATTRIBUTES if isinstance(tag.get(name), str)]
+        if tag.name == "input" and tag.get("type") in ("submit", "button", "reset"):
+            words.append(tag.get("value", ""))
+    return " ".join(" ".join(words).split())
 
 
 def hidden_fields(page, action: str | None = None) -> dict[str, str]:
