@@ -40,20 +40,26 @@ def test_full_loop_sign_approve_reject(client, shared_statement, moderator_clien
     assert len(items) == 44
     assert items[43] == "Mekong Fishers Network (MFN)"
     assert not any("Prank Org" in item for item in items)
+    assert_decided_and_recorded(first.id, second.id)
 
+
+def assert_decided_and_recorded(first_id: int, second_id: int) -> None:
+    """The first sign-on approved as the 44th, the second rejected with its reason, and both
+    decisions in the audit log with the moderator and the state before and after."""
     db.session.expire_all()
-    assert db.session.get(Endorsement, first.id).status == "approved"
-    assert db.session.get(Endorsement, first.id).position == 44
-    rejected = db.session.get(Endorsement, second.id)
+    approved = db.session.get(Endorsement, first_id)
+    assert approved.status == "approved"
+    assert approved.position == 44
+    rejected = db.session.get(Endorsement, second_id)
     assert rejected.status == "rejected" and rejected.rejection_reason == "Not a real organisation"
     approve_event, reject_event = events("approve")[0], events("reject")[0]
-    assert approve_event.endorsement_id == first.id and approve_event.moderator.email == "mod@example.org"
+    assert approve_event.endorsement_id == first_id and approve_event.moderator.email == "mod@example.org"
     assert (
         approve_event.before == {"status": "pending", "confirmed": True}
         and approve_event.after["status"] == "approved"
     )
     assert (
-        reject_event.endorsement_id == second.id and reject_event.after["reason"] == "Not a real organisation"
+        reject_event.endorsement_id == second_id and reject_event.after["reason"] == "Not a real organisation"
     )
 
 
