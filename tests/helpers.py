@@ -306,12 +306,14 @@ def stored_texts() -> list[tuple[str, str]]:
     return texts
 
 
-def wait_until(condition, timeout: float = 10, every: float = 0.05):
-    """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds."""
+def wait_until(condition, timeout: float = 10, every: float = 0.05, explain=None):
+    """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds,
+    saying what was awaited (and what `explain()` tells of the state then)."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}")
+            state = f"; {explain()}" if explain else ""
+            raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}{state}")
         time.sleep(every)
     return value
 

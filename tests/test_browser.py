@@ -3,7 +3,6 @@ on a phone-sized screen, in Khmer, printed, and checked with axe."""
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from playwright.sync_api import Page, expect
 from extensions import db
 from models import NameCorrection
 from tests.browsing import DESKTOP, MOBILE, MODERATOR, assert_fits, log_in
-from tests.helpers import ROOT, VALID, link_in
+from tests.helpers import ROOT, VALID, link_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +59,15 @@ def submit_empty(page: Page) -> None:
 
 def wait_for_mail(inbox, to: str, subject: str, timeout: float = 10):
     """The first mail to `to` whose subject contains `subject`, as it reaches the SMTP server."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in inbox.to(to):
-            if subject in message["Subject"]:
-                return message
-        time.sleep(0.05)
-    got = [(m["To"], m["Subject"]) for m in inbox.messages]
-    raise AssertionError(f"no mail to {to} about {subject!r} within {timeout} s; got {got}")
+
+    def arrived():
+        """the mail"""
+        return next((message for message in inbox.to(to) if subject in message["Subject"]), None)
+
+    def got():
+        return f"none to {to} about {subject!r}, got {[(m['To'], m['Subject']) for m in inbox.messages]}"
+
+    return wait_until(arrived, timeout, explain=got)
 
 
 def confirm_by_mail(page: Page, inbox, live_server, email: str) -> None:
