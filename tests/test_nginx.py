@@ -252,7 +252,9 @@ def test_make_serve_nginx_runs_the_whole_stack(database_url, redis_server, tmp_p
     with scratch_database(database_url, "serve", tmp_path) as url:
         env = serve_nginx_environment(port, url, redis_server.url, tmp_path)
         log_path = tmp_path / "serve-nginx.log"
-        with open(log_path, "wb") as log:
+        # Appending: nginx opens /dev/stdout afresh (its own offset, O_APPEND), and the others
+        # writing at a shared offset without O_APPEND would write over its lines.
+        with open(log_path, "ab") as log:
             make = subprocess.Popen(
                 ["make", "--no-print-directory", "serve-nginx"],
                 cwd=ROOT,
