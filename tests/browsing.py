@@ -1,6 +1,7 @@
 """Chromium for the browser tests: Debian's, never a downloaded build; fresh contexts at a
-viewport, and the checks every page on a screen must pass. Test modules import the fixtures
-from here (as they import the live server's from `tests.live_server`)."""
+viewport, and the checks every page on a screen must pass. tests/conftest.py loads the fixtures
+as a plugin (as it loads the live server's from `tests.live_server`); test modules import the
+helpers."""
 
 import os
 import re
@@ -29,8 +30,8 @@ MOBILE = {"width": 360, "height": 740}
 MODERATOR = "mod@example.org"
 
 
-@pytest.fixture(scope="module", name="browser")
-def browser_fixture():
+@pytest.fixture(scope="module")
+def browser():
     """One Chromium for the module: Debian's, never a downloaded build."""
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: `apt-get install chromium` (or set CHROMIUM_PATH)")
@@ -40,8 +41,8 @@ def browser_fixture():
         browser.close()
 
 
-@pytest.fixture(name="new_page")
-def new_page_fixture(browser, live_server, app):
+@pytest.fixture
+def new_page(browser, live_server, app):
     """Open a page in a fresh context (its own cookies) at a viewport; closed after the test.
 
     Requesting `app` empties the tables after the test, as everywhere in the suite."""
@@ -58,8 +59,8 @@ def new_page_fixture(browser, live_server, app):
         context.close()
 
 
-@pytest.fixture(scope="module", name="artifacts")
-def artifacts_fixture() -> Path:
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 

@@ -14,6 +14,10 @@ from tests.helpers import PASSWORD, ROOT, SHARED_STATEMENT, AuthActions, make_te
 from tests.servers import RedisServer
 from tests.smtp import SmtpServer
 
+# The browser and live-server fixtures (`browser`, `new_page`, `artifacts`, `live_server`,
+# `smtp_server`, `inbox`), for every module that asks for them.
+pytest_plugins = ("tests.browsing", "tests.live_server")
+
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -106,41 +110,52 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def saved(row):
+    """A factory's last step: the row added and committed."""
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 @pytest.fixture
 def make_statement(app):
     def make(**fields) -> Statement:
-        fields.setdefault(
-            "slug", f"statement-{db.session.scalar(sa.select(sa.func.count(Statement.id))) + 1}"
-        )
-        fields.setdefault("title", "A test statement")
-        fields.setdefault("kicker", "Joint Statement")
-        fields.setdefault("body", "We **call** on everyone.")
-        fields.setdefault("status", StatementStatus.OPEN)
-        statement = Statement(**fields)
-        db.session.add(statement)
-        db.session.commit()
-        return statement
+        number = db.session.scalar(sa.select(sa.func.count(Statement.id))) + 1
+        defaults = {
+            "slug": f"statement-{number}",
+            "title": "A test statement",
+            "kicker": "Joint Statement",
+            "body": "We **call** on everyone.",
+            "status": StatementStatus.OPEN,
+        }
+        return saved(Statement(**{**defaults, **fields}))
 
     return make
 
 
 @pytest.fixture
+def statement(make_statement):
+    """An open statement at /statements/s, for the modules about one statement."""
+    return make_statement(slug="s", title="Free the Press")
+
+
+@pytest.fixture
 def make_endorsement(app):
     def make(statement: Statement, status: str = EndorsementStatus.PENDING, **fields) -> Endorsement:
-        fields.setdefault("organisation", "Test Organisation")
-        fields.setdefault("contact_name", "Sok Dara")
-        fields.setdefault("email", "dara@example.org")
-        fields.setdefault("authorised", True)
+        defaults = {
+            "organisation": "Test Organisation",
+            "contact_name": "Sok Dara",
+            "email": "dara@example.org",
+            "authorised": True,
+        }
         if status != EndorsementStatus.UNCONFIRMED:
-            fields.setdefault("confirmed_at", now_utc())
-        endorsement = Endorsement(statement=statement, status=status, **fields)
+            defaults["confirmed_at"] = now_utc()
+        endorsement = Endorsement(statement=statement, status=status, **{**defaults, **fields})
         endorsement.refresh_key()
         db.session.add(endorsement)
         if status == EndorsementStatus.APPROVED and endorsement.position is None:
             endorsement.position = db.session.scalar(Endorsement.next_position(statement.id))
-        db.session.add(endorsement)
-        db.session.commit()
-        return endorsement
+        return saved(endorsement)
 
     return make
 
@@ -152,9 +167,7 @@ def make_moderator(app):
     ) -> Moderator:
         moderator = Moderator(email=email, role=role, active=True)
         moderator.set_password(password)
-        db.session.add(moderator)
-        db.session.commit()
-        return moderator
+        return saved(moderator)
 
     return make
 
@@ -180,6 +193,20 @@ def admin_client(app, make_moderator):
     admin = app.test_client()
     assert AuthActions(admin).login(email="admin@example.org").status_code == 302
     return admin
+
+
+@pytest.fixture
+def khmer_client(client):
+    """`client` in a browser whose reader chose Khmer (the language cookie)."""
+    client.set_cookie("lang", "km")
+    return client
+
+
+@pytest.fixture
+def khmer_moderator(moderator_client):
+    """`moderator_client`, the moderator having chosen Khmer."""
+    moderator_client.set_cookie("lang", "km")
+    return moderator_client
 
 
 @pytest.fixture

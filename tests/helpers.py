@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
@@ -155,14 +155,32 @@ def make_test_app(database_url: str, **config):
 
 
 def parse(page) -> BeautifulSoup:
-    """A page (a response or its text) as a tree."""
+    """A page (a response or its text) as a tree; a tree (or a part of one) as it is."""
+    if isinstance(page, Tag):
+        return page
     html = page if isinstance(page, str) else page.get_data(as_text=True)
     return BeautifulSoup(html, "html.parser")
 
 
 def text_of(page) -> str:
     """What a reader sees: the page's text with its spacing folded."""
-    return " ".join(parse(page).get_text(" ").split())
+    return folded(parse(page))
+
+
+# Attributes whose words a person reads or hears: a field's hint, a title, a label, a description.
+SHOWN_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label", "content")
+
+
+def words_shown(page) -> str:
+    """The page's text and the words its attributes show (a button's value too), spacing folded:
+    where every message of the interface must be in the reader's language."""
+    tree = parse(page)
+    words = [tree.get_text(" ")]
+    for tag in tree.find_all(True):
+        words += [tag[name] for name in SHOWN_ATTRIBUTES if isinstance(tag.get(name), str)]
+        if tag.name == "input" and tag.get("type") in ("submit", "button", "reset"):
+            words.append(tag.get("value", ""))
+    return " ".join(" ".join(words).split())
 
 
 def hidden_fields(page, action: str | None = None) -> dict[str, str]:
@@ -199,11 +217,40 @@ def csrf_from(page) -> str:
     return field["value"]
 
 
+def folded(element) -> str:
+    """An element's text as read, its spacing folded."""
+    return " ".join(element.get_text(" ").split())
+
+
+def count_line(page) -> tuple[str, str]:
+    """The "Endorsed by N organisations" line of a statement page or an embed: its text, and
+    the number it shows in bold."""
+    line = parse(page).find(class_="count")
+    assert line is not None and line.strong is not None, "no count line with a number on the page"
+    return folded(line), line.strong.get_text()
+
+
+def field_errors(page) -> list[str]:
+    """The message under each refused field, in the order of the form."""
+    return [folded(p) for p in parse(page).find_all("p", class_="error", id=re.compile(r"-error$"))]
+
+
+def inline_scripts(page) -> list[str]:
+    """The code of the page's inline scripts and event-handler attributes: what injected markup
+    would run (text shown escaped adds none)."""
+    tree = parse(page)
+    inline = [script.get_text() for script in tree.find_all("script") if script.get_text().strip()]
+    handlers = [
+        value for tag in tree.find_all(True) for name, value in tag.attrs.items() if name.startswith("on")
+    ]
+    return inline + handlers
+
+
 def list_items(page) -> list[str]:
     """The public list of endorsers as a reader reads it, one line per entry."""
     listing = parse(page).find("ol", class_="endorser-list")
     assert listing is not None, "no endorser list on the page"
-    return [" ".join(item.get_text(" ").split()).replace(" )", ")") for item in listing.find_all("li")]
+    return [folded(item).replace(" )", ")") for item in listing.find_all("li")]
 
 
 # ---------------------------------------------------------------- the shared statement
@@ -259,12 +306,14 @@ def stored_texts() -> list[tuple[str, str]]:
     return texts
 
 
-def wait_until(condition, timeout: float = 10, every: float = 0.05):
-    """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds."""
+def wait_until(condition, timeout: float = 10, every: float = 0.05, explain=None):
+    """Poll until `condition()` is true (and return its value), or fail after `timeout` seconds,
+    saying what was awaited (and what `explain()` tells of the state then)."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}")
+            state = f"; {explain()}" if explain else ""
+            raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}{state}")
         time.sleep(every)
     return value
 

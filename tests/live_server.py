@@ -1,6 +1,6 @@
 """The app as a real gunicorn process on 127.0.0.1, for tests that drive a browser.
 
-Fixtures carry `name=` so a test module can import them without shadowing its arguments.
+tests/conftest.py loads the fixtures as a plugin, so any test module may ask for them.
 
 The server reads and writes the same test database as the pytest process, so the
 usual factory fixtures seed it and the `app` fixture empties it after each test.
@@ -32,16 +32,17 @@ def live_settings(smtp_port: int) -> dict:
     }
 
 
-@pytest.fixture(scope="module", name="smtp_server")
-def smtp_server_fixture():
-    """A real SMTP server that the live server delivers to; see `inbox` for a per-test view."""
+@pytest.fixture(scope="module")
+def smtp_server():
+    """A real SMTP server for the module (the live server delivers to it); see `inbox` for a
+    per-test view."""
     server = SmtpServer().start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module", name="live_server")
-def live_server_fixture(database_url, smtp_server, tmp_path_factory):
+@pytest.fixture(scope="module")
+def live_server(database_url, smtp_server, tmp_path_factory):
     """One worker with a few threads, as Chromium opens several connections at once."""
     log_path = tmp_path_factory.mktemp("live") / "gunicorn.log"
     settings = live_settings(smtp_server.port)
@@ -52,8 +53,8 @@ def live_server_fixture(database_url, smtp_server, tmp_path_factory):
         yield server
 
 
-@pytest.fixture(name="inbox")
-def inbox_fixture(smtp_server):
+@pytest.fixture
+def inbox(smtp_server):
     """The SMTP inbox, emptied before each test."""
     smtp_server.inbox.messages.clear()
     return smtp_server.inbox

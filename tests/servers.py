@@ -5,7 +5,6 @@ import contextlib
 import http.client
 import http.cookiejar
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,12 +19,12 @@ from pathlib import Path
 import redis
 
 from deploy.render import write_local
+from tests.helpers import csrf_from
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
-CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 # Inherited from a developer's shell they would change what is tested or measured.
 UNSET = ("BASE_URL", "WEB_CONCURRENCY", "FLASK_DEBUG", "PORT")
 
@@ -318,10 +317,16 @@ class Browserless:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         try:
             with self.opener.open(self.base_url + path, data=body, timeout=timeout) as response:
-                return response.status, response.read().decode()
+                try:
+                    return response.status, response.read().decode()
+                except http.client.IncompleteRead as cut:  # a page cut off is no page
+                    raise ConnectionError(f"{path}: the answer was cut off") from cut
         except urllib.error.HTTPError as error:
             with error:
-                return error.code, error.read().decode()
+                try:
+                    return error.code, error.read().decode()
+                except http.client.IncompleteRead as cut:  # answered (a worker killed while writing the body)
+                    return error.code, cut.partial.decode(errors="replace")
 
     def sign(self, slug: str, **fields) -> int:
         """GET the form page for its token, then POST it; returns the POST's status."""
@@ -330,7 +335,7 @@ class Browserless:
         data = {
             "contact_name": "Load Tester",
             "authorised": "y",
-            "csrf_token": CSRF.search(page).group(1),
+            "csrf_token": csrf_from(page),
             **fields,
         }
         return self.request(f"/statements/{slug}/sign", data)[0]

@@ -3,7 +3,6 @@ on a phone-sized screen, in Khmer, printed, and checked with axe."""
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -12,36 +11,15 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import NameCorrection
-
-# Imported so pytest finds the fixtures `browser`, `new_page`, `artifacts`, `inbox`, `live_server`
-# and `smtp_server`.
-from tests.browsing import (  # noqa: F401
-    DESKTOP,
-    MOBILE,
-    MODERATOR,
-    artifacts_fixture,
-    assert_fits,
-    browser_fixture,
-    log_in,
-    new_page_fixture,
-)
-from tests.helpers import ROOT, link_in
-from tests.live_server import ORGANISER_EMAIL, inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
+from tests.browsing import DESKTOP, MOBILE, MODERATOR, assert_fits, log_in
+from tests.helpers import ROOT, VALID, link_in, wait_until
 
 pytestmark = pytest.mark.browser
 
 SHARED_TITLE = "Stop Reprisals Against CENTRAL Over Better Factories Report"
 KHMER_NAME = "សហគមន៍ការពារធម្មជាតិ"
-ENDORSER = {
-    "organisation": "Mekong Fishers Network",
-    "acronym": "MFN",
-    "location": "Kratie",
-    "website": "https://mfn.example.org",
-    "contact_name": "Chan Sophea",
-    "email": "sophea@example.org",
-    "phone": "+855 12 345 678",
-    "message": "We support this.",
-}
+# The text fields of a complete sign-on (`fill_signon` ticks the authorisation box itself).
+ENDORSER = {name: value for name, value in VALID.items() if name != "authorised"}
 
 
 def seeded(statement) -> str:
@@ -81,14 +59,15 @@ def submit_empty(page: Page) -> None:
 
 def wait_for_mail(inbox, to: str, subject: str, timeout: float = 10):
     """The first mail to `to` whose subject contains `subject`, as it reaches the SMTP server."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in inbox.to(to):
-            if subject in message["Subject"]:
-                return message
-        time.sleep(0.05)
-    got = [(m["To"], m["Subject"]) for m in inbox.messages]
-    raise AssertionError(f"no mail to {to} about {subject!r} within {timeout} s; got {got}")
+
+    def arrived():
+        """the mail"""
+        return next((message for message in inbox.to(to) if subject in message["Subject"]), None)
+
+    def got():
+        return f"none to {to} about {subject!r}, got {[(m['To'], m['Subject']) for m in inbox.messages]}"
+
+    return wait_until(arrived, timeout, explain=got)
 
 
 def confirm_by_mail(page: Page, inbox, live_server, email: str) -> None:
@@ -279,9 +258,10 @@ def test_khmer_translation_of_the_shared_statement_for_a_khmer_browser(
 # ---------------------------------------------------------------- pictures for people to look at
 
 
-def test_screenshots_of_the_statement_and_the_queue(
-    new_page, shared_statement, make_endorsement, make_moderator, artifacts
-):
+@pytest.fixture
+def three_waiting(shared_statement, make_endorsement, make_moderator) -> str:
+    """Three endorsements waiting in the queue, one with a Khmer name, one with a very long
+    one; the statement's slug."""
     make_moderator(email=MODERATOR)
     for name, acronym, location in [
         ("Cambodian Centre for Human Rights", "CCHR", None),
@@ -295,10 +275,17 @@ def test_screenshots_of_the_statement_and_the_queue(
             location=location,
             email=f"{acronym or 'org'}@example.org".lower(),
         )
-    slug = seeded(shared_statement)
+    return seeded(shared_statement)
 
+
+def assert_pictures_kept(artifacts: Path, *names: str) -> None:
+    for name in names:
+        assert (artifacts / f"{name}.png").stat().st_size > 10_000, f"{name}.png looks empty"
+
+
+def test_screenshots_of_the_statement_on_a_desktop_printed_and_on_a_phone(new_page, three_waiting, artifacts):
     desktop = new_page(DESKTOP)
-    desktop.goto(f"/statements/{slug}")
+    desktop.goto(f"/statements/{three_waiting}")
     desktop.screenshot(path=artifacts / "statement-1280.png", full_page=True)
     desktop.emulate_media(media="print")
     desktop.screenshot(path=artifacts / "statement-print.png", full_page=True)
@@ -306,10 +293,13 @@ def test_screenshots_of_the_statement_and_the_queue(
     assert pdf.startswith(b"%PDF")
 
     mobile = new_page(MOBILE)
-    mobile.goto(f"/statements/{slug}")
+    mobile.goto(f"/statements/{three_waiting}")
     assert_fits(mobile, "the statement page")
     mobile.screenshot(path=artifacts / "statement-360.png", full_page=True)
+    assert_pictures_kept(artifacts, "statement-1280", "statement-print", "statement-360")
 
+
+def test_screenshots_of_the_queue_on_a_desktop_and_on_a_phone(new_page, three_waiting, artifacts):
     moderator = new_page(DESKTOP)
     log_in(moderator)
     expect(moderator.locator("li.queue-item")).to_have_count(3)
@@ -317,9 +307,7 @@ def test_screenshots_of_the_statement_and_the_queue(
     moderator.set_viewport_size(MOBILE)
     assert_fits(moderator, "the moderation queue with three entries")
     moderator.screenshot(path=artifacts / "moderation-queue-360.png", full_page=True)
-
-    for name in ("statement-1280", "statement-print", "statement-360", "moderation-queue-1280"):
-        assert (artifacts / f"{name}.png").stat().st_size > 10_000, f"{name}.png looks empty"
+    assert_pictures_kept(artifacts, "moderation-queue-1280")
 
 
 # ---------------------------------------------------------------- accessibility
@@ -350,6 +338,21 @@ def axe_problems(page: Page, what: str, artifacts: Path) -> list[str]:
     ]
 
 
+def assert_errors_tied_to_their_fields(page: Page, names: tuple[str, ...]) -> None:
+    """The summary (an alert) links to each refused field; each field is marked invalid and
+    described by its own message."""
+    summary = page.locator("#error-summary")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary.get_by_role("link")).to_have_count(len(names))
+    for name in names:
+        field = page.locator(f'form[action$="/sign"] [name="{name}"]')
+        expect(field).to_have_attribute("aria-invalid", "true")
+        described_by = (field.get_attribute("aria-describedby") or "").split()
+        assert f"{name}-error" in described_by, f"{name} is not described by its error: {described_by}"
+        expect(page.locator(f"#{name}-error")).not_to_be_empty()
+        expect(summary.locator(f'a[href="#{name}"]')).to_have_count(1)
+
+
 def test_pages_pass_axe_and_errors_are_tied_to_their_fields(
     new_page,
     shared_statement,
@@ -369,16 +372,7 @@ def test_pages_pass_axe_and_errors_are_tied_to_their_fields(
     problems += axe_problems(page, "sign-on form", artifacts)
     submit_empty(page)
     problems += axe_problems(page, "form with errors", artifacts)
-    summary = page.locator("#error-summary")
-    expect(summary).to_have_attribute("role", "alert")
-    expect(summary.get_by_role("link")).to_have_count(4)  # organisation, contact, email, authorised
-    for name in ("organisation", "contact_name", "email", "authorised"):
-        field = page.locator(f'form[action$="/sign"] [name="{name}"]')
-        expect(field).to_have_attribute("aria-invalid", "true")
-        described_by = (field.get_attribute("aria-describedby") or "").split()
-        assert f"{name}-error" in described_by, f"{name} is not described by its error: {described_by}"
-        expect(page.locator(f"#{name}-error")).not_to_be_empty()
-        expect(summary.locator(f'a[href="#{name}"]')).to_have_count(1)
+    assert_errors_tied_to_their_fields(page, ("organisation", "contact_name", "email", "authorised"))
 
     fill_signon(page, **ENDORSER)
     expect(page).to_have_url(re.compile(r"/thanks$"))

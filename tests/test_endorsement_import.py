@@ -29,11 +29,6 @@ def app_config(smtp):
 
 
 @pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s", title="Free the Press")
-
-
-@pytest.fixture
 def run_import(runner, tmp_path):
     """Write `data` to a file called `name` and import it into statement "s"."""
 

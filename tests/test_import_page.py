@@ -27,11 +27,6 @@ PAGE = "/moderation/admin/import/"
 PREVIEW = "/moderation/admin/import/preview"
 
 
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s", title="Free the Press")
-
-
 def upload(client, statement, data: bytes, name="responses.csv"):
     token = csrf_from(client.get(PAGE))
     form = {"csrf_token": token, "statement_id": str(statement.id), "spreadsheet": (io.BytesIO(data), name)}

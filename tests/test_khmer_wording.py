@@ -4,11 +4,10 @@ says to avoid, in every entry, today's and those added later."""
 import re
 
 import pytest
-from babel.messages.pofile import read_po
 
 from tests.helpers import ROOT
+from tests.khmer import as_tuple, catalogue
 
-CATALOGUE = ROOT / "translations" / "km" / "LC_MESSAGES" / "messages.po"
 GLOSSARY = ROOT / "docs" / "khmer-glossary.md"
 TERMS = [
     "endorse",
@@ -29,15 +28,7 @@ TERMS = [
 
 def entries() -> list[tuple[str, str]]:
     """(English, Khmer) for every entry; a plural entry once, by its singular."""
-    with CATALOGUE.open("rb") as po:
-        catalogue = read_po(po)
-    pairs = []
-    for message in catalogue:
-        if message.id:
-            english = message.id if isinstance(message.id, str) else message.id[0]
-            khmer = message.string if isinstance(message.string, str) else message.string[0]
-            pairs.append((english, khmer))
-    return pairs
+    return [(as_tuple(message.id)[0], as_tuple(message.string)[0]) for message in catalogue() if message.id]
 
 
 def test_the_glossary_names_every_term():

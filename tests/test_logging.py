@@ -16,31 +16,19 @@ from tests.helpers import (
     as_sent,
     csrf_from,
     link_in,
+    mail_settings,
     make_test_app,
     outbox_mails,
     post_button,
     sign,
 )
-from tests.smtp import SmtpServer
-
-
-@pytest.fixture(scope="module")
-def smtp_server():
-    """Mail goes to a real server, as in production (without one the outbox prints mail to the
-    console for a newcomer's `make run`, links and all)."""
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s")
 
 
 @pytest.fixture
 def app_config(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False}
+    """Mail goes to a real server (the module's), as in production: without one the outbox
+    prints mail to the console for a newcomer's `make run`, links and all."""
+    return mail_settings(smtp_server)
 
 
 # The test's own SMTP server (aiosmtpd) logs what it receives; it is not part of the app.

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import OutboxMail
-from tests.helpers import ROOT, outbox_mails, sign, signons_decided
+from tests.helpers import ROOT, outbox_mails, sign, signons_decided, wait_until
 from tests.smtp import SmtpServer, free_port
 
 pytestmark = pytest.mark.server
@@ -92,13 +92,9 @@ def statuses() -> dict[str, int]:
     return dict(collections.Counter(db.session.scalars(sa.select(OutboxMail.status))))
 
 
-def wait_until(condition, timeout: float, what: str, worker: Worker | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s: {what}; {statuses()}\n{worker.log() if worker else ''}")
+def wait_for(condition, timeout: float, what: str, worker: Worker | None = None) -> None:
+    """`wait_until`, saying on failure what was awaited, the outbox's statuses and the worker's log."""
+    wait_until(condition, timeout, explain=lambda: f"{what}; {statuses()}\n{worker.log() if worker else ''}")
 
 
 def sign_many(client, count: int) -> None:
@@ -113,7 +109,7 @@ def worker_awaiting_the_answer_to(number: int, smtp, worker_factory) -> tuple[Wo
     until the returned event is set."""
     release = smtp.inbox.hold_answer_to(number)
     worker = worker_factory(smtp.port)
-    wait_until(lambda: len(smtp.inbox.messages) == number, 20, f"mail {number} reached the server", worker)
+    wait_for(lambda: len(smtp.inbox.messages) == number, 20, f"mail {number} reached the server", worker)
     return worker, release
 
 
@@ -130,7 +126,7 @@ def test_killed_mid_send_and_restarted_it_delivers_everything_copies_only_in_the
 
     started = time.monotonic()
     restarted = worker_factory(smtp.port)
-    wait_until(lambda: statuses() == {"sent": 12}, 20, "every mail sent", restarted)
+    wait_for(lambda: statuses() == {"sent": 12}, 20, "every mail sent", restarted)
     # The mail in flight waited for its claim to run out (OUTBOX_CLAIM_SECONDS), no longer.
     assert time.monotonic() - started < CLAIM_SECONDS + 10
     received = collections.Counter(message["Message-ID"] for message in smtp.inbox.messages)
@@ -145,7 +141,7 @@ def test_mail_queued_while_smtp_was_down_goes_out_after_a_restart(client, make_s
     worker = worker_factory(port)
     sign(client)
     # The worker decides the sign-on (queuing its mail), then tries to send it.
-    wait_until(lambda: [mail.attempts for mail in outbox_mails()] == [1], 20, "a failed attempt", worker)
+    wait_for(lambda: [mail.attempts for mail in outbox_mails()] == [1], 20, "a failed attempt", worker)
     (mail,) = outbox_mails()
     assert mail.status == "queued" and "ConnectionRefusedError" in mail.last_error  # next try in a minute
     worker.signal(signal.SIGTERM)
@@ -154,7 +150,7 @@ def test_mail_queued_while_smtp_was_down_goes_out_after_a_restart(client, make_s
     smtp = SmtpServer(port=port).start()
     try:
         restarted = worker_factory(port)  # no new sign-on, no request: the restart alone sends it
-        wait_until(lambda: statuses() == {"sent": 1}, 15, "the waiting mail sent", restarted)
+        wait_for(lambda: statuses() == {"sent": 1}, 15, "the waiting mail sent", restarted)
         assert [message["To"] for message in smtp.inbox.messages] == ["sophea@example.org"]
     finally:
         smtp.stop()
@@ -168,7 +164,7 @@ def test_a_stop_signal_finishes_the_mail_in_hand_and_releases_the_rest(
     sign_many(client, 5)
     worker, release = worker_awaiting_the_answer_to(2, smtp, worker_factory)
     worker.signal(signum)
-    wait_until(lambda: f"{signum.name} received" in worker.log(), 10, "the signal noted", worker)
+    wait_for(lambda: f"{signum.name} received" in worker.log(), 10, "the signal noted", worker)
     release.set()
     assert worker.wait() == 0
     assert "stopped" in worker.log()

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement
-from tests.helpers import confirm_by_mail, csrf_from, events, list_items, post_button, sign
+from tests.helpers import confirm_by_mail, csrf_from, events, list_items, parse, post_button, sign
 
 MODERATION_GETS = ["/moderation/", "/moderation/endorsements", "/moderation/endorsements/1"]
 MODERATION_POSTS = [
@@ -40,20 +40,26 @@ def test_full_loop_sign_approve_reject(client, shared_statement, moderator_clien
     assert len(items) == 44
     assert items[43] == "Mekong Fishers Network (MFN)"
     assert not any("Prank Org" in item for item in items)
+    assert_decided_and_recorded(first.id, second.id)
 
+
+def assert_decided_and_recorded(first_id: int, second_id: int) -> None:
+    """The first sign-on approved as the 44th, the second rejected with its reason, and both
+    decisions in the audit log with the moderator and the state before and after."""
     db.session.expire_all()
-    assert db.session.get(Endorsement, first.id).status == "approved"
-    assert db.session.get(Endorsement, first.id).position == 44
-    rejected = db.session.get(Endorsement, second.id)
+    approved = db.session.get(Endorsement, first_id)
+    assert approved.status == "approved"
+    assert approved.position == 44
+    rejected = db.session.get(Endorsement, second_id)
     assert rejected.status == "rejected" and rejected.rejection_reason == "Not a real organisation"
     approve_event, reject_event = events("approve")[0], events("reject")[0]
-    assert approve_event.endorsement_id == first.id and approve_event.moderator.email == "mod@example.org"
+    assert approve_event.endorsement_id == first_id and approve_event.moderator.email == "mod@example.org"
     assert (
         approve_event.before == {"status": "pending", "confirmed": True}
         and approve_event.after["status"] == "approved"
     )
     assert (
-        reject_event.endorsement_id == second.id and reject_event.after["reason"] == "Not a real organisation"
+        reject_event.endorsement_id == second_id and reject_event.after["reason"] == "Not a real organisation"
     )
 
 
@@ -153,9 +159,14 @@ def test_queue_counts_per_statement(moderator_client, make_statement, make_endor
     for _ in range(2):
         make_endorsement(first, organisation=f"Org {_}")
     make_endorsement(second)
-    html = moderator_client.get("/moderation/").get_data(as_text=True)
-    assert 'Alpha</a> <span class="count-badge">2</span>' in html
-    assert 'Beta</a> <span class="count-badge">1</span>' in html
+    page = parse(moderator_client.get("/moderation/"))
+
+    def badge_after(title: str):
+        badge = page.find("a", string=title).find_next_sibling()
+        return badge.name, badge["class"], badge.get_text()
+
+    assert badge_after("Alpha") == ("span", ["count-badge"], "2")
+    assert badge_after("Beta") == ("span", ["count-badge"], "1")
 
 
 def test_audit_events_cannot_be_rewritten(app, make_statement, make_endorsement, make_moderator):

@@ -44,11 +44,6 @@ def csv_cells(response, column: str) -> list[str]:
     return [row[column] for row in csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))]
 
 
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s")
-
-
 # ---------------------------------------------------------------- look-alike names (issue 14.7)
 
 

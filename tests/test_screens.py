@@ -10,20 +10,8 @@ from playwright.sync_api import expect
 from domain.tokens import make_token
 from extensions import db
 from models import Role
-
-# Imported so pytest finds the fixtures `browser`, `new_page`, `artifacts`, `inbox`, `live_server`
-# and `smtp_server`.
-from tests.browsing import (  # noqa: F401
-    DESKTOP,
-    MOBILE,
-    MODERATOR,
-    artifacts_fixture,
-    assert_fits,
-    browser_fixture,
-    log_in,
-    new_page_fixture,
-)
-from tests.live_server import SECRET_KEY, inbox_fixture, live_server_fixture, smtp_server_fixture  # noqa: F401
+from tests.browsing import DESKTOP, MOBILE, MODERATOR, assert_fits, log_in
+from tests.live_server import SECRET_KEY
 
 pytestmark = pytest.mark.browser
 LINKS = ["Pending queue", "Unconfirmed", "Suspected", "Approved", "Outbox", "Statements", "Moderators"]

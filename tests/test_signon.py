@@ -5,16 +5,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Endorsement
-from tests.helpers import VALID, csrf_from, sign
+from tests.helpers import VALID, count_line, csrf_from, form_values, inline_scripts, parse, sign, text_of
 
 
 def stored() -> list[Endorsement]:
     return db.session.scalars(sa.select(Endorsement)).all()
-
-
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s")
 
 
 def test_signon_is_stored_unconfirmed_and_not_public(client, statement):
@@ -29,7 +24,7 @@ def test_signon_is_stored_unconfirmed_and_not_public(client, statement):
     assert endorsement.email == "sophea@example.org" and endorsement.authorised
     page = client.get("/statements/s").get_data(as_text=True)
     assert "Mekong Fishers Network" not in page
-    assert "Endorsed by <strong>0</strong>" in page
+    assert count_line(page) == ("Endorsed by 0 organisations", "0")
 
 
 def test_khmer_organisation_name_is_accepted(client, statement):
@@ -63,12 +58,12 @@ def test_bad_input_gets_a_message_and_stores_nothing(client, statement, field, v
     response = sign(client, **{field: value})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert message in html.replace("&#34;", '"').replace("&#39;", "'")
-    assert 'class="error-summary"' in html
+    assert message in text_of(html)
+    assert parse(html).find(class_="error-summary") is not None
     assert stored() == []
     # What the user typed is kept (other fields shown back in the form).
     if field != "contact_name":
-        assert 'value="Chan Sophea"' in html
+        assert form_values(html, "/statements/s/sign")["contact_name"] == "Chan Sophea"
 
 
 def test_script_in_a_name_is_stored_and_shown_escaped(client, statement, moderator_client):
@@ -76,8 +71,8 @@ def test_script_in_a_name_is_stored_and_shown_escaped(client, statement, moderat
     (endorsement,) = stored()
     assert endorsement.organisation == "<script>alert('x')</script> Org"
     html = client.get("/moderation/?show=unconfirmed").get_data(as_text=True)
-    assert "<script>alert" not in html
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Org" in html
+    assert inline_scripts(html) == []  # not run
+    assert "<script>alert('x')</script> Org" in text_of(html)  # but shown as typed
 
 
 def test_post_without_csrf_token_is_refused_with_a_clear_page(client, statement):
@@ -104,7 +99,7 @@ def test_closed_statement_shows_notice_and_refuses_posts(client, make_statement,
     make_statement(slug="c", **fields)
     page = client.get("/statements/c").get_data(as_text=True)
     assert "Sign-on is closed" in page
-    assert 'action="/statements/c/sign"' not in page
+    assert parse(page).find("form", action="/statements/c/sign") is None
     token = csrf_from(client.get("/statements/open-one/sign"))
     response = client.post("/statements/c/sign", data={**VALID, "csrf_token": token})
     assert response.status_code == 409
@@ -125,19 +120,3 @@ def test_oversized_body_is_413_and_stores_nothing(client, statement):
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
     assert stored() == []
-
-
-def test_contact_fields_never_reach_the_public_page(client, shared_statement, make_endorsement):
-    make_endorsement(
-        shared_statement,
-        status="approved",
-        organisation="Visible Org",
-        email="secret-contact@example.org",
-        phone="+855 99 999",
-        contact_name="Hidden Person",
-    )
-    for url in ["/", f"/statements/{shared_statement.slug}", f"/statements/{shared_statement.slug}/thanks"]:
-        html = client.get(url).get_data(as_text=True)
-        assert "Visible Org" in html or url.endswith("thanks")
-        for secret in ("secret-contact@example.org", "+855 99 999", "Hidden Person"):
-            assert secret not in html

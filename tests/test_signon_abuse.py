@@ -14,11 +14,6 @@ from tests.helpers import VALID, csrf_from, hidden_fields, parse, sign, text_of
 
 
 @pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s")
-
-
-@pytest.fixture
 def clock(monkeypatch):
     """The spam checks' clock, moved by hand: `clock.advance(seconds)`."""
 

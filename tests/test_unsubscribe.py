@@ -31,11 +31,6 @@ def app_config(smtp):
     return {**mail_settings(smtp), "MAIL_RATE_PER_MINUTE": 6_000_000}
 
 
-@pytest.fixture
-def statement(make_statement):
-    return make_statement(slug="s", title="Free the Press")
-
-
 def send_news(admin_client, statement, subject: str) -> None:
     assert write_update(admin_client, statement.id, **{**NEWS, "subject_en": subject}).status_code == 303
     update_id = db.session.scalars(sa.select(StatementUpdate.id).order_by(StatementUpdate.id.desc())).first()

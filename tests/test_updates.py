@@ -42,8 +42,8 @@ def app_config(smtp):
 
 
 @pytest.fixture
-def statement(make_statement):
-    statement = make_statement(slug="s", title="Free the Press")
+def statement(statement):
+    """The shared fixture's statement, with its title in Khmer."""
     db.session.add(StatementTranslation(statement=statement, language="km", title=KM_TITLE))
     db.session.commit()
     return statement
