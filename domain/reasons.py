@@ -6,6 +6,7 @@ who may read English or Khmer. So the seeded ones carry both languages, "English
 
 import sqlalchemy as sa
 
+from domain.audit import record
 from extensions import db
 from models import RejectionReason
 
@@ -28,3 +29,14 @@ def seed_default_reasons() -> int:
         return 0
     db.session.add_all(RejectionReason(text=text) for text in DEFAULT_REASONS)
     return len(DEFAULT_REASONS)
+
+
+def add_reason(text: str, moderator) -> RejectionReason:
+    """A reason for the list; one retired before comes back instead of being added twice."""
+    reason = db.session.scalar(sa.select(RejectionReason).where(RejectionReason.text == text))
+    if reason is None:
+        reason = RejectionReason(text=text)
+        db.session.add(reason)
+    reason.active = True
+    record("reason_add", moderator=moderator, after={"reason": text})
+    return reason

@@ -1,4 +1,5 @@
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import PASSWORD, csrf_from, parse
 
@@ -136,3 +137,41 @@ def test_the_csrf_token_is_new_after_login_and_after_logout(client, auth, make_m
     auth.logout()
     after = csrf_from(client.get("/login"))
     assert len({before, during, after}) == 3
+
+
+def test_an_admin_cannot_deactivate_their_own_account(admin_client):
+    from extensions import db
+    from models import Moderator
+
+    admin = db.session.scalar(Moderator.select_by_email("admin@example.org"))
+    page = admin_client.get("/moderation/admin/moderators")
+    response = admin_client.post(
+        f"/moderation/admin/moderators/{admin.id}/toggle",
+        data={"csrf_token": csrf_from(page)},
+        follow_redirects=True,
+    )
+    assert "You cannot deactivate your own account." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert admin.active
+    assert admin_client.get("/moderation/").status_code == 200
+
+
+def test_a_second_account_for_the_same_email_is_refused(admin_client, make_moderator):
+    from extensions import db
+    from models import Moderator
+
+    make_moderator(email="someone@example.org")
+    page = admin_client.get("/moderation/admin/moderators")
+    response = admin_client.post(
+        "/moderation/admin/moderators",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": "Someone@Example.org",
+            "role": "moderator",
+            "password": "another long password",
+        },
+    )
+    assert response.status_code == 200
+    assert "There is already an account with this email." in response.get_data(as_text=True)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Moderator))
+    assert count == 2

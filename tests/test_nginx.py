@@ -267,6 +267,14 @@ def test_make_serve_nginx_runs_the_whole_stack(database_url, redis_server, tmp_p
                 health = wait_for_health(f"http://127.0.0.1:{port}", make, log_path)
                 status, headers, _ = get_url(f"http://127.0.0.1:{port}/")
                 wait_until(lambda: worker_started(log_path), timeout=30)
+                # nginx writes its access line after the response has gone: give it that moment
+                # before the stop, which would otherwise race it.
+                nginx_line = f"nginx {headers['X-Request-ID']} "
+                wait_until(
+                    lambda: nginx_line in log_path.read_text(),
+                    timeout=10,
+                    explain=lambda: f"no {nginx_line!r} in {log_path.read_text()[-3000:]}",
+                )
             finally:
                 os.killpg(make.pid, signal.SIGTERM)
                 make.wait(timeout=60)

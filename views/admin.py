@@ -11,9 +11,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from domain import RuleError
+from domain.accounts import add_moderator
+from domain.accounts import toggle_moderator as toggle_account
 from domain.audit import record
 from domain.editing import create_statement, diff_versions, update_statement
 from domain.notifications import external_url
+from domain.reasons import add_reason
 from domain.statements import text_in
 from extensions import db
 from forms import EmptyForm
@@ -31,6 +34,7 @@ from models import (
 )
 from templating import render_markdown
 from views import never_store, number_arg
+from views.errors import EXPIRED_FORM
 from views.exports import neutralise_formula
 from views.statement_page import render_statement
 
@@ -122,17 +126,11 @@ def remove_block(kind: str, entry_id: int):
 def moderators():
     form = ModeratorForm()
     if form.validate_on_submit():
-        if db.session.scalar(Moderator.select_by_email(form.email.data)):
-            form.email.errors.append(_("There is already an account with this email."))
+        try:
+            moderator = add_moderator(form.email.data, form.role.data, form.password.data, current_user)
+        except RuleError as error:
+            form.email.errors.append(str(error))
         else:
-            moderator = Moderator(email=form.email.data.lower(), role=form.role.data, active=True)
-            moderator.set_password(form.password.data)
-            db.session.add(moderator)
-            record(
-                "add_moderator",
-                moderator=current_user,
-                after={"email": moderator.email, "role": moderator.role},
-            )
             db.session.commit()
             flash(_("Added %(email)s.", email=moderator.email), "success")
             return redirect(url_for(".moderators"))
@@ -142,21 +140,20 @@ def moderators():
 
 @bp.post("/moderators/<int:moderator_id>/toggle")
 def toggle_moderator(moderator_id: int):
-    """Deactivate (or reactivate) an account; nobody can lock themselves out."""
     moderator = db.get_or_404(Moderator, moderator_id)
-    if EmptyForm().validate_on_submit() and moderator.id != current_user.id:
-        moderator.active = not moderator.active
-        moderator.end_sessions()
-        record(
-            "moderator_active" if moderator.active else "moderator_inactive",
-            moderator=current_user,
-            after={"email": moderator.email},
-        )
-        db.session.commit()
-        if moderator.active:
-            flash(_("%(email)s can log in again.", email=moderator.email), "success")
-        else:
-            flash(_("%(email)s can no longer log in.", email=moderator.email), "success")
+    if not EmptyForm().validate_on_submit():
+        flash(str(EXPIRED_FORM), "error")
+        return redirect(url_for(".moderators"))
+    try:
+        toggle_account(moderator, current_user)
+    except RuleError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".moderators"))
+    db.session.commit()
+    if moderator.active:
+        flash(_("%(email)s can log in again.", email=moderator.email), "success")
+    else:
+        flash(_("%(email)s can no longer log in.", email=moderator.email), "success")
     return redirect(url_for(".moderators"))
 
 
@@ -257,12 +254,7 @@ def preview_statement(statement_id: int):
 def reasons():
     form = ReasonForm()
     if form.validate_on_submit():
-        existing = db.session.scalar(sa.select(RejectionReason).where(RejectionReason.text == form.text.data))
-        if existing:
-            existing.active = True
-        else:
-            db.session.add(RejectionReason(text=form.text.data))
-        record("reason_add", moderator=current_user, after={"reason": form.text.data})
+        add_reason(form.text.data, current_user)
         db.session.commit()
         flash(_("Reason added."), "success")
         return redirect(url_for(".reasons"))
