@@ -40,3 +40,13 @@ def add_reason(text: str, moderator) -> RejectionReason:
     reason.active = True
     record("reason_add", moderator=moderator, after={"reason": text})
     return reason
+
+
+def toggle_reason(reason: RejectionReason, moderator) -> None:
+    """Retire a reason from the menu, or restore it; decisions that used it keep their text."""
+    reason.active = not reason.active
+    record(
+        "reason_restore" if reason.active else "reason_retire",
+        moderator=moderator,
+        after={"reason": reason.text},
+    )

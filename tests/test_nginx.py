@@ -267,14 +267,7 @@ def test_make_serve_nginx_runs_the_whole_stack(database_url, redis_server, tmp_p
                 health = wait_for_health(f"http://127.0.0.1:{port}", make, log_path)
                 status, headers, _ = get_url(f"http://127.0.0.1:{port}/")
                 wait_until(lambda: worker_started(log_path), timeout=30)
-                # nginx writes its access line after the response has gone: give it that moment
-                # before the stop, which would otherwise race it.
-                nginx_line = f"nginx {headers['X-Request-ID']} "
-                wait_until(
-                    lambda: nginx_line in log_path.read_text(),
-                    timeout=10,
-                    explain=lambda: f"no {nginx_line!r} in {log_path.read_text()[-3000:]}",
-                )
+                wait_for_log_line(log_path, f"nginx {headers['X-Request-ID']} ")
             finally:
                 os.killpg(make.pid, signal.SIGTERM)
                 make.wait(timeout=60)
@@ -286,6 +279,16 @@ def test_make_serve_nginx_runs_the_whole_stack(database_url, redis_server, tmp_p
     assert any(line["request_id"] == request_id and line["path"] == "/" for line in app_lines)
     assert any(f"nginx {request_id} " in line for line in lines)
     wait_until(lambda: not process_group_alive(make.pid), timeout=30)  # nginx, gunicorn, the worker
+
+
+def wait_for_log_line(log_path, text: str) -> None:
+    """nginx writes its access line after the response has gone: wait for it, which a stop
+    right after the response would otherwise race."""
+    wait_until(
+        lambda: text in log_path.read_text(),
+        timeout=10,
+        explain=lambda: f"no {text!r} in {log_path.read_text()[-3000:]}",
+    )
 
 
 def serve_nginx_environment(port: int, database_url: str, redis_url: str, tmp_path) -> dict[str, str]:

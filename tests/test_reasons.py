@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from domain.reasons import DEFAULT_REASONS
 from extensions import db
 from models import RejectionReason
-from tests.helpers import ROOT, parse
+from tests.helpers import ROOT, csrf_from, parse
 
 
 def reason_texts() -> list[str]:
@@ -51,3 +51,34 @@ def test_make_run_and_serve_seed_them():
     for target in ("run", "serve"):
         recipe = makefile.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
         assert "$(FLASK) reasons seed" in recipe, target
+
+
+def test_an_admin_retires_and_restores_a_reason_and_the_audit_log_keeps_both(admin_client):
+    from models import ModerationEvent
+
+    page = admin_client.get("/moderation/admin/reasons")
+    admin_client.post(
+        "/moderation/admin/reasons", data={"csrf_token": csrf_from(page), "text": "Not an organisation"}
+    )
+    reason = db.session.scalar(
+        sa.select(RejectionReason).where(RejectionReason.text == "Not an organisation")
+    )
+    for turn in range(2):
+        page = admin_client.get("/moderation/admin/reasons")
+        admin_client.post(
+            f"/moderation/admin/reasons/{reason.id}/toggle", data={"csrf_token": csrf_from(page)}
+        )
+        db.session.expire_all()
+        assert reason.active is (turn == 1)
+    actions = db.session.scalars(sa.select(ModerationEvent.action).order_by(ModerationEvent.id)).all()
+    assert actions[-3:] == ["reason_add", "reason_retire", "reason_restore"]
+
+
+def test_a_toggle_without_a_valid_form_changes_nothing_and_says_so(admin_client):
+    db.session.add(RejectionReason(text="Duplicate"))
+    db.session.commit()
+    reason = db.session.scalar(sa.select(RejectionReason))
+    response = admin_client.post(f"/moderation/admin/reasons/{reason.id}/toggle", follow_redirects=True)
+    db.session.expire_all()
+    assert reason.active
+    assert "This form has expired" in response.get_data(as_text=True)

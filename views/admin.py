@@ -17,6 +17,7 @@ from domain.audit import record
 from domain.editing import create_statement, diff_versions, update_statement
 from domain.notifications import external_url
 from domain.reasons import add_reason
+from domain.reasons import toggle_reason as toggle_menu_reason
 from domain.statements import text_in
 from extensions import db
 from forms import EmptyForm
@@ -266,8 +267,10 @@ def reasons():
 def toggle_reason(reason_id: int):
     reason = db.get_or_404(RejectionReason, reason_id)
     if EmptyForm().validate_on_submit():
-        reason.active = not reason.active
+        toggle_menu_reason(reason, current_user)
         db.session.commit()
+    else:
+        flash(str(EXPIRED_FORM), "error")
     return redirect(url_for(".reasons"))
 
 
